@@ -1,0 +1,45 @@
+# Targets named as in the Prometheus projects so habits transfer.
+GO        ?= go
+BINARY    ?= huaweicloud-job-exporter
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH    ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+LDFLAGS   := -s -w \
+	-X github.com/prometheus/common/version.Version=$(VERSION) \
+	-X github.com/prometheus/common/version.Revision=$(REVISION) \
+	-X github.com/prometheus/common/version.Branch=$(BRANCH) \
+	-X github.com/prometheus/common/version.BuildUser=make \
+	-X github.com/prometheus/common/version.BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
+
+.PHONY: all build test lint style checkrules checkmetrics bench demo
+
+all: style lint test build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) .
+
+# The test command of README.md; .ci/run calls it.
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+lint:
+	$(GO) vet ./...
+
+style:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+checkrules:
+	scripts/check-rules.sh
+
+checkmetrics: build
+	@./$(BINARY) --demo --web.listen-address=127.0.0.1:19867 & pid=$$!; \
+	trap 'kill $$pid' EXIT; \
+	for i in $$(seq 50); do curl -fs http://127.0.0.1:19867/metrics >/tmp/hje-metrics.txt 2>/dev/null && break; sleep 0.2; done; \
+	promtool check metrics < /tmp/hje-metrics.txt
+
+bench:
+	$(GO) run ./cmd/hjebench
+
+demo:
+	$(GO) run . --demo

@@ -1,0 +1,101 @@
+package collector
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+)
+
+const exporterSubsystem = "job_exporter"
+
+// ExporterMetrics is the exporter's own health: API traffic, query failures, the watch set, scrape and
+// reload outcomes. It lives on its own registry, apart from the job metrics.
+type ExporterMetrics struct {
+	apiRequests       *prometheus.CounterVec
+	apiDuration       *prometheus.HistogramVec
+	queryFailures     *prometheus.CounterVec
+	scrapeDuration    prometheus.Gauge
+	discoveryRuns     *prometheus.CounterVec
+	discoveredJobs    *prometheus.GaugeVec
+	ReloadSuccess     prometheus.Gauge
+	ReloadSuccessTime prometheus.Gauge
+}
+
+var _ huaweicloud.Observer = (*ExporterMetrics)(nil)
+
+// NewExporterMetrics registers the exporter's own metrics on reg.
+func NewExporterMetrics(reg prometheus.Registerer) *ExporterMetrics {
+	name := func(n string) string { return prometheus.BuildFQName(namespace, exporterSubsystem, n) }
+	m := &ExporterMetrics{
+		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: name("api_requests_total"),
+			Help: "HTTP requests sent to Huawei Cloud APIs, retries included, by HTTP status code (\"error\" when no response arrived).",
+		}, []string{"service", "region", "code"}),
+		apiDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    name("api_request_duration_seconds"),
+			Help:    "Latency of HTTP requests sent to Huawei Cloud APIs, retries counted one by one.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"service", "region"}),
+		queryFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: name("job_query_failures_total"),
+			Help: "Job queries that failed after retries, by reason (auth, auth_backoff, throttled, not_found, server_error, client_error, timeout, network, bad_response).",
+		}, []string{"service", "region", "reason"}),
+		scrapeDuration: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: name("scrape_duration_seconds"),
+			Help: "Wall time the last scrape spent refreshing jobs from the API.",
+		}),
+		discoveryRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: name("discovery_refreshes_total"),
+			Help: "Runs of job discovery, by source and result (success or failure).",
+		}, []string{"source", "result"}),
+		discoveredJobs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: name("discovered_jobs"),
+			Help: "Jobs the last successful run of a discovery source found.",
+		}, []string{"source"}),
+		ReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: name("config_last_reload_successful"),
+			Help: "Whether the last configuration reload attempt was successful.",
+		}),
+		ReloadSuccessTime: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: name("config_last_reload_success_timestamp_seconds"),
+			Help: "Timestamp of the last successful configuration reload.",
+		}),
+	}
+	reg.MustRegister(m.apiRequests, m.apiDuration, m.queryFailures, m.scrapeDuration,
+		m.discoveryRuns, m.discoveredJobs, m.ReloadSuccess, m.ReloadSuccessTime)
+	return m
+}
+
+// InitLabels creates the series of every known label value at 0, so that rate() and alerts see a zero
+// before the first failure rather than nothing.
+func (m *ExporterMetrics) InitLabels(targets []huaweicloud.Target, discoverySources []string) {
+	for _, t := range targets {
+		s := string(t.Service)
+		for _, r := range huaweicloud.Reasons {
+			m.queryFailures.WithLabelValues(s, t.Region, r)
+		}
+		m.apiDuration.WithLabelValues(s, t.Region)
+	}
+	for _, src := range discoverySources {
+		m.discoveryRuns.WithLabelValues(src, "success")
+		m.discoveryRuns.WithLabelValues(src, "failure")
+	}
+}
+
+// ObserveRequest implements huaweicloud.Observer.
+func (m *ExporterMetrics) ObserveRequest(service huaweicloud.Service, region, code string, d time.Duration) {
+	m.apiRequests.WithLabelValues(string(service), region, code).Inc()
+	m.apiDuration.WithLabelValues(string(service), region).Observe(d.Seconds())
+}
+
+// ObserveDiscovery records one discovery run.
+func (m *ExporterMetrics) ObserveDiscovery(source string, found int, err error) {
+	if err != nil {
+		m.discoveryRuns.WithLabelValues(source, "failure").Inc()
+		return
+	}
+	m.discoveryRuns.WithLabelValues(source, "success").Inc()
+	m.discoveredJobs.WithLabelValues(source).Set(float64(found))
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/simulator"
+)
+
+// Demo credentials: they only open the loopback simulator started below.
+const (
+	demoAccessKey = "DEMOACCESSKEY0000001"
+	demoSecretKey = "DemoSecretKeyOnlyForTheLoopbackSimulator"
+	demoProjectID = "0123456789abcdef0123456789abcdef"
+	demoRegion    = "ap-southeast-1"
+)
+
+// demoCloud is the simulated Huawei Cloud behind --demo.
+type demoCloud struct {
+	sim    *simulator.Simulator
+	URL    string
+	cancel context.CancelFunc
+}
+
+// startDemo starts the simulator on a free loopback port with jobs in motion.
+func startDemo(ctx context.Context, seed int64, logger log.Logger) (*demoCloud, error) {
+	sim := simulator.New(simulator.Options{
+		Seed:        seed,
+		Credentials: map[string]string{demoAccessKey: demoSecretKey},
+		ProjectID:   demoProjectID,
+		Region:      demoRegion,
+	})
+	url, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("start simulator: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	go sim.RunScenario(ctx, simulator.DefaultScenario())
+	level.Info(logger).Log("msg", "demo simulator started", "url", url, "project_id", demoProjectID, "region", demoRegion)
+	return &demoCloud{sim: sim, URL: url, cancel: cancel}, nil
+}
+
+// Config is the demo's configuration: every service and CTS discovery point at the simulator. It goes
+// through the same decoding and validation as a file, so the demo exercises the real path.
+func (d *demoCloud) Config() (*config.Config, error) {
+	yml := fmt.Sprintf(`
+credentials:
+  access_key: %s
+  secret_key: %s
+min_query_interval: 2s
+projects:
+  - region: %s
+    project_id: %s
+    endpoints: {ecs: %[5]s, evs: %[5]s, bms: %[5]s, ims: %[5]s, cts: %[5]s}
+    discovery:
+      cts: {enabled: true, interval: 10s, lookback: 1h}
+`, demoAccessKey, demoSecretKey, demoRegion, demoProjectID, d.URL)
+	return config.Decode(strings.NewReader(yml))
+}
+
+// Close stops the scenario and the simulator.
+func (d *demoCloud) Close() {
+	d.cancel()
+	_ = d.sim.Close()
+}

@@ -1,0 +1,262 @@
+// Command huaweicloud-job-exporter exports the state of Huawei Cloud asynchronous jobs (ECS, EVS, BMS, IMS)
+// as Prometheus metrics.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	toolkitweb "github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+	slgk "github.com/tjhop/slog-gokit"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/web"
+)
+
+const exporterName = "huaweicloud_job_exporter"
+
+func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
+
+func run(args []string, stderr io.Writer) int {
+	app := kingpin.New("huaweicloud-job-exporter", "Prometheus exporter for Huawei Cloud asynchronous jobs (ECS, EVS, BMS, IMS).")
+	var (
+		configFile    = app.Flag("config.file", "Path to the configuration file.").Default("huaweicloud-job-exporter.yml").String()
+		configCheck   = app.Flag("config.check", "Validate the configuration file and exit (0 if valid, 1 if not).").Bool()
+		metricsPath   = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+		timeoutOffset = app.Flag("scrape.timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to send the answer.").Default("500ms").Duration()
+		demo          = app.Flag("demo", "Run against a built-in simulated Huawei Cloud on loopback, with jobs in motion; no credentials or network needed.").Bool()
+		demoSeed      = app.Flag("demo.seed", "Random seed of the --demo simulator.").Default("1").Int64()
+		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
+		logFormat     = app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
+		toolkitFlags  = kingpinflag.AddFlags(app, ":19866")
+	)
+	app.Version(version.Print("huaweicloud-job-exporter"))
+	app.HelpFlag.Short('h')
+	app.Writer(stderr)
+	app.ErrorWriter(stderr)
+	if _, err := app.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "huaweicloud-job-exporter: %v (try --help)\n", err)
+		return 2
+	}
+
+	logger, slogger := newLoggers(stderr, *logLevel, *logFormat)
+
+	if *configCheck {
+		if _, err := config.Load(*configFile); err != nil {
+			level.Error(logger).Log("msg", "invalid configuration", "file", *configFile, "err", err)
+			return 1
+		}
+		level.Info(logger).Log("msg", "configuration is valid", "file", *configFile)
+		return 0
+	}
+
+	level.Info(logger).Log("msg", "starting huaweicloud-job-exporter", "version", version.Info(), "build_context", version.BuildContext())
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	load := func() (*config.Config, error) { return config.Load(*configFile) }
+	source := *configFile
+	if *demo {
+		d, err := startDemo(ctx, *demoSeed, logger)
+		if err != nil {
+			level.Error(logger).Log("msg", "cannot start the demo simulator", "err", err)
+			return 1
+		}
+		defer d.Close()
+		load, source = d.Config, "demo"
+		level.Warn(logger).Log("msg", "DEMO MODE: querying a simulated Huawei Cloud on loopback, not a real account", "simulator_url", d.URL)
+	}
+
+	cfg, err := load()
+	if err != nil {
+		level.Error(logger).Log("msg", "cannot load configuration", "file", source, "err", err)
+		if errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintln(stderr, noConfigHelp)
+		}
+		return 1
+	}
+
+	selfReg := prometheus.NewRegistry()
+	selfReg.MustRegister(
+		versioncollector.NewCollector(exporterName),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	metrics := collector.NewExporterMetrics(selfReg)
+	ex := newExporter(metrics, logger)
+	if err := ex.apply(ctx, cfg, os.Getenv); err != nil {
+		level.Error(logger).Log("msg", "cannot use configuration", "file", source, "err", err)
+		if errors.Is(err, errNoCredentials) {
+			fmt.Fprintln(stderr, noCredentialsHelp)
+		}
+		return 1
+	}
+	metrics.ReloadSuccess.Set(1)
+	metrics.ReloadSuccessTime.SetToCurrentTime()
+	selfReg.MustRegister(ex.collector.WatchedJobsCollector())
+	jobReg := prometheus.NewRegistry()
+	jobReg.MustRegister(ex.collector)
+
+	reloads := make(chan chan error)
+	go reloadLoop(ctx, reloads, func() error {
+		c, err := load()
+		if err == nil {
+			err = ex.apply(ctx, c, os.Getenv)
+		}
+		if err != nil {
+			metrics.ReloadSuccess.Set(0)
+			level.Error(logger).Log("msg", "reload failed, keeping the previous configuration", "file", source, "err", err)
+			return err
+		}
+		metrics.ReloadSuccess.Set(1)
+		metrics.ReloadSuccessTime.SetToCurrentTime()
+		level.Info(logger).Log("msg", "configuration reloaded", "file", source)
+		return nil
+	})
+
+	mux := http.NewServeMux()
+	mux.Handle(*metricsPath, ex.collector.Handler(prometheus.Gatherers{jobReg, selfReg}, *timeoutOffset, ex.timeout, logger))
+	mux.Handle("/-/healthy", textHandler("Healthy"))
+	mux.Handle("/-/ready", textHandler("Ready"))
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodPut {
+			w.Header().Set("Allow", "POST, PUT")
+			http.Error(w, "use POST to reload the configuration", http.StatusMethodNotAllowed)
+			return
+		}
+		done := make(chan error, 1)
+		select {
+		case reloads <- done:
+		case <-r.Context().Done():
+			return
+		}
+		if err := <-done; err != nil {
+			http.Error(w, "failed to reload config: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "configuration reloaded")
+	})
+	pages := &web.Pages{
+		Name:        "Huawei Cloud Job Exporter",
+		Version:     version.Info(),
+		MetricsPath: *metricsPath,
+		Demo:        *demo,
+		Jobs:        ex.collector.Snapshot,
+		Config:      ex.configText,
+	}
+	mux.Handle("/config", pages.ConfigHandler())
+	mux.Handle("/", pages.LandingHandler())
+	mux.Handle("/exporter-metrics", promhttp.HandlerFor(selfReg, promhttp.HandlerOpts{}))
+
+	go func() {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		for {
+			select {
+			case <-hup:
+				done := make(chan error, 1)
+				reloads <- done
+				<-done
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- toolkitweb.ListenAndServe(srv, toolkitFlags, slogger) }()
+	select {
+	case err := <-errc:
+		level.Error(logger).Log("msg", "HTTP server failed", "err", err)
+		return 1
+	case <-ctx.Done():
+		level.Info(logger).Log("msg", "shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+		ex.stopDiscovery()
+		return 0
+	}
+}
+
+// reloadLoop serialises reloads from SIGHUP and /-/reload so that two never overlap.
+func reloadLoop(ctx context.Context, reqs <-chan chan error, reload func() error) {
+	var mu sync.Mutex
+	for {
+		select {
+		case done := <-reqs:
+			mu.Lock()
+			done <- reload()
+			mu.Unlock()
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// newLoggers builds the one go-kit logger of the process and the slog bridge exporter-toolkit needs, so
+// both write one stream in one format at one level.
+func newLoggers(w io.Writer, lvl, format string) (log.Logger, *slog.Logger) {
+	var logger log.Logger
+	if format == "json" {
+		logger = log.NewJSONLogger(log.NewSyncWriter(w))
+	} else {
+		logger = log.NewLogfmtLogger(log.NewSyncWriter(w))
+	}
+	var opt level.Option
+	var slvl slog.Level
+	switch lvl {
+	case "debug":
+		opt, slvl = level.AllowDebug(), slog.LevelDebug
+	case "warn":
+		opt, slvl = level.AllowWarn(), slog.LevelWarn
+	case "error":
+		opt, slvl = level.AllowError(), slog.LevelError
+	default:
+		opt, slvl = level.AllowInfo(), slog.LevelInfo
+	}
+	logger = level.NewFilter(logger, opt)
+	logger = log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
+	return logger, slog.New(slgk.NewGoKitHandler(logger, slvl))
+}
+
+func textHandler(text string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, text)
+	})
+}
+
+var noConfigHelp = strings.TrimSpace(`
+There is no configuration file. Two ways forward:
+  1. Try the exporter without a Huawei Cloud account:  huaweicloud-job-exporter --demo
+  2. Watch real jobs: write a config (see README.md, "Configuration") and run
+     huaweicloud-job-exporter --config.file=/path/to/huaweicloud-job-exporter.yml`)
+
+var noCredentialsHelp = strings.TrimSpace(`
+No Huawei Cloud credentials were found. Two ways forward:
+  1. Try the exporter without a Huawei Cloud account:  huaweicloud-job-exporter --demo
+  2. Give it an AK/SK: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (and HUAWEICLOUD_SDK_SECURITY_TOKEN for
+     temporary credentials), or "credentials:" in the config file (see README.md, "Configuration").`)

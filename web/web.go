@@ -1,0 +1,171 @@
+// Package web serves the exporter's human-facing pages: the landing page with links and a table of the
+// watched jobs (so an operator can look without Grafana), and the /config page.
+package web
+
+import (
+	"embed"
+	"html/template"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
+)
+
+//go:embed templates/*.html
+var templates embed.FS
+
+var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
+	"age":         age,
+	"statusClass": statusClass,
+	"short":       func(s string, n int) string { return shorten(s, n) },
+}).ParseFS(templates, "templates/*.html"))
+
+// Pages holds what the pages show; the funcs are called on every request so reloads show at once.
+type Pages struct {
+	Name        string
+	Version     string
+	MetricsPath string
+	Demo        bool
+	Jobs        func() []collector.JobState
+	Config      func() string
+	Now         func() time.Time
+}
+
+type landingData struct {
+	*Pages
+	Jobs     []jobRow
+	Counts   []statusCount
+	Failing  int
+	Total    int
+	Rendered time.Time
+}
+
+type jobRow struct {
+	collector.JobState
+	Age string
+}
+
+type statusCount struct {
+	Status string
+	N      int
+}
+
+// maxRows bounds the table: an exporter watching 100,000 jobs must not render a 50 MB page. Failed and
+// failing jobs are shown first since they are what a person comes to look at.
+const maxRows = 500
+
+// LandingHandler serves "/": links, a summary by status and the watched-jobs table.
+func (p *Pages) LandingHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		now := p.now()
+		jobs := p.Jobs()
+		d := landingData{Pages: p, Total: len(jobs), Rendered: now}
+		counts := map[string]int{}
+		for _, j := range jobs {
+			st := j.Status
+			if st == "" {
+				st = "UNKNOWN"
+			}
+			counts[st]++
+			if !j.QuerySuccess {
+				d.Failing++
+			}
+		}
+		for st, n := range counts {
+			d.Counts = append(d.Counts, statusCount{st, n})
+		}
+		sort.Slice(d.Counts, func(i, k int) bool { return d.Counts[i].Status < d.Counts[k].Status })
+		sort.SliceStable(jobs, func(i, k int) bool { return rank(jobs[i]) < rank(jobs[k]) })
+		for i, j := range jobs {
+			if i == maxRows {
+				break
+			}
+			row := jobRow{JobState: j}
+			if !j.BeginTime.IsZero() {
+				end := now
+				if !j.EndTime.IsZero() {
+					end = j.EndTime
+				}
+				row.Age = age(end.Sub(j.BeginTime))
+			}
+			d.Jobs = append(d.Jobs, row)
+		}
+		render(w, "landing.html", d)
+	})
+}
+
+// ConfigHandler serves "/config": the loaded configuration with secrets shown as <secret>.
+func (p *Pages) ConfigHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		render(w, "config.html", struct {
+			*Pages
+			Text string
+		}{p, p.Config()})
+	})
+}
+
+func render(w http.ResponseWriter, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := pageTemplates.ExecuteTemplate(w, name, data); err != nil {
+		http.Error(w, "rendering page: "+err.Error(), http.StatusInternalServerError)
+	}
+}
+
+func (p *Pages) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+// rank orders the table: failing queries, failed jobs, unfinished jobs, then the rest.
+func rank(j collector.JobState) int {
+	switch {
+	case !j.QuerySuccess:
+		return 0
+	case j.Status == "FAIL" || j.SubJobsFail > 0:
+		return 1
+	case j.Status != "SUCCESS":
+		return 2
+	default:
+		return 3
+	}
+}
+
+func age(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	return d.Truncate(time.Second).String()
+}
+
+func statusClass(s string) string {
+	switch s {
+	case "SUCCESS":
+		return "ok"
+	case "FAIL":
+		return "fail"
+	case "RUNNING", "INIT":
+		return "run"
+	case "PENDING_PAYMENT":
+		return "wait"
+	default:
+		return "unknown"
+	}
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
