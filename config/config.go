@@ -1,0 +1,279 @@
+// Package config holds the exporter's configuration: its types, their defaults, strict YAML decoding,
+// validation that names the offending field, credential resolution and a holder that reloads swap.
+// It does no network I/O; the only files it reads are the config itself and the *_file secrets.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+	// gopkg.in/yaml.v2 and go.yaml.in/yaml/v2 (which prometheus/common imports) are the same code under two
+	// paths, and their Marshaler/Unmarshaler interfaces are structural, so config.Secret still marshals
+	// as <secret> here; TestStringHidesSecrets holds us to that.
+	"gopkg.in/yaml.v2"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Credentials      *Credentials     `yaml:"credentials,omitempty"`
+	Timeout          model.Duration   `yaml:"timeout"`
+	Concurrency      int              `yaml:"concurrency"`
+	MinQueryInterval model.Duration   `yaml:"min_query_interval"`
+	FinalJobTTL      model.Duration   `yaml:"final_job_ttl"`
+	HTTPClient       HTTPClientConfig `yaml:"http_client,omitempty"`
+	Projects         []Project        `yaml:"projects"`
+}
+
+// HTTPClientConfig is the part of prometheus/common's HTTP client settings that makes sense for a client
+// of Huawei Cloud: TLS (a private CA for a private endpoint) and a proxy. Authentication is AK/SK signing,
+// so basic auth, bearer tokens and OAuth2 are deliberately not offered.
+type HTTPClientConfig struct {
+	TLSConfig          config.TLSConfig `yaml:"tls_config,omitempty"`
+	config.ProxyConfig `yaml:",inline"`
+}
+
+// UnmarshalYAML names http_client in the errors of prometheus/common's own unmarshalers (tls_config
+// validation, proxy_url parsing), which carry neither a field nor a line number.
+func (h *HTTPClientConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	type plain HTTPClientConfig
+	err := unmarshal((*plain)(h))
+	var typeErr *yaml.TypeError
+	if err == nil || errors.As(err, &typeErr) {
+		// Type errors must stay unwrapped so the decoder merges them with their line numbers.
+		return err
+	}
+	return fmt.Errorf("http_client: %w", err)
+}
+
+// Credentials is an AK/SK pair and the security token of temporary credentials. Each value may be given
+// inline or as a file, read when credentials are resolved, so a rotated secret is picked up on reload.
+type Credentials struct {
+	AccessKey         config.Secret `yaml:"access_key,omitempty"`
+	AccessKeyFile     string        `yaml:"access_key_file,omitempty"`
+	SecretKey         config.Secret `yaml:"secret_key,omitempty"`
+	SecretKeyFile     string        `yaml:"secret_key_file,omitempty"`
+	SecurityToken     config.Secret `yaml:"security_token,omitempty"`
+	SecurityTokenFile string        `yaml:"security_token_file,omitempty"`
+}
+
+// Project is one Huawei Cloud project in one region, with the jobs to watch there.
+type Project struct {
+	Region      string            `yaml:"region"`
+	ProjectID   string            `yaml:"project_id"`
+	Credentials *Credentials      `yaml:"credentials,omitempty"`
+	Endpoints   map[string]string `yaml:"endpoints,omitempty"`
+	Jobs        []JobRef          `yaml:"jobs,omitempty"`
+	Discovery   Discovery         `yaml:"discovery,omitempty"`
+}
+
+// JobRef names one job to watch.
+type JobRef struct {
+	Service huaweicloud.Service `yaml:"service"`
+	ID      string              `yaml:"id"`
+}
+
+// Discovery lists the sources that find jobs to watch besides the static list.
+type Discovery struct {
+	CTS   *CTSDiscovery `yaml:"cts,omitempty"`
+	Files []string      `yaml:"files,omitempty"`
+}
+
+// CTSDiscovery finds jobs in the project's Cloud Trace Service traces.
+type CTSDiscovery struct {
+	Enabled  bool                  `yaml:"enabled"`
+	Services []huaweicloud.Service `yaml:"services"`
+	Interval model.Duration        `yaml:"interval"`
+	Lookback model.Duration        `yaml:"lookback"`
+}
+
+// Defaults, set before decoding so that a key left out keeps them.
+const (
+	defaultTimeout          = model.Duration(10 * time.Second)
+	defaultConcurrency      = 16
+	defaultMinQueryInterval = model.Duration(10 * time.Second)
+	defaultFinalJobTTL      = model.Duration(24 * time.Hour)
+	defaultCTSInterval      = model.Duration(time.Minute)
+	defaultCTSLookback      = model.Duration(time.Hour)
+)
+
+func defaultConfig() Config {
+	return Config{
+		Timeout:          defaultTimeout,
+		Concurrency:      defaultConcurrency,
+		MinQueryInterval: defaultMinQueryInterval,
+		FinalJobTTL:      defaultFinalJobTTL,
+	}
+}
+
+// UnmarshalYAML sets the defaults of a cts block before decoding it.
+func (c *CTSDiscovery) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = CTSDiscovery{
+		// A copy: the decoder and Validate write into this slice, and JobServices is shared.
+		Services: append([]huaweicloud.Service(nil), huaweicloud.JobServices...),
+		Interval: defaultCTSInterval,
+		Lookback: defaultCTSLookback,
+	}
+	type plain CTSDiscovery
+	return unmarshal((*plain)(c))
+}
+
+// Load reads, decodes and validates the configuration file at path.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err // *PathError already names the file
+	}
+	defer f.Close()
+	c, err := Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ErrEmpty is returned for a configuration with no content (nothing, only comments, or null).
+var ErrEmpty = errors.New("empty config")
+
+// typeSuffix is the decoder's " in type config.plain" tail: Go type names mean nothing to the user.
+var typeSuffix = regexp.MustCompile(` in type \S+$`)
+
+// Decode reads a configuration, strictly: unknown and duplicate keys are errors. Defaults apply to keys left
+// out; the result is validated (and normalised, see Validate).
+func Decode(r io.Reader) (*Config, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	var probe any
+	if err := yaml.Unmarshal(data, &probe); err != nil {
+		return nil, err
+	}
+	if probe == nil {
+		return nil, ErrEmpty
+	}
+	c := defaultConfig()
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		var typeErr *yaml.TypeError
+		if errors.As(err, &typeErr) {
+			msgs := make([]string, len(typeErr.Errors))
+			for i, m := range typeErr.Errors {
+				msgs[i] = typeSuffix.ReplaceAllString(m, "")
+			}
+			return nil, errors.New(strings.Join(msgs, "; "))
+		}
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// String is the configuration as YAML with every secret shown as <secret>, for the /config page.
+func (c *Config) String() string {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return fmt.Sprintf("<error marshalling config: %s>", err)
+	}
+	return string(b)
+}
+
+// Endpoint is the base URL of service s for project i: the configured override, else the public endpoint.
+func (c *Config) Endpoint(i int, s huaweicloud.Service) string {
+	if i < 0 || i >= len(c.Projects) {
+		return ""
+	}
+	p := c.Projects[i]
+	if e, ok := p.Endpoints[string(s)]; ok && e != "" {
+		return strings.TrimRight(e, "/")
+	}
+	return huaweicloud.DefaultEndpoint(s, p.Region)
+}
+
+// Environment variables read when no credentials are configured; the names are the official SDK's.
+const (
+	EnvAccessKey     = "HUAWEICLOUD_SDK_AK"
+	EnvSecretKey     = "HUAWEICLOUD_SDK_SK"
+	EnvSecurityToken = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
+)
+
+// ResolveCredentials returns the credentials of project i: the project's own block, else the top-level
+// one, else the environment (through getenv). A block is taken whole, never mixed with another source.
+// *_file values are read now, trimmed of surrounding whitespace. Missing credentials are not an error
+// here: the result is then empty, and the caller says how to provide them.
+func (c *Config) ResolveCredentials(i int, getenv func(string) string) (huaweicloud.Credentials, error) {
+	if i < 0 || i >= len(c.Projects) {
+		return huaweicloud.Credentials{}, fmt.Errorf("projects[%d]: no such project", i)
+	}
+	if cr := c.Projects[i].Credentials; cr != nil {
+		return cr.resolve(fmt.Sprintf("projects[%d].credentials", i))
+	}
+	if c.Credentials != nil {
+		return c.Credentials.resolve("credentials")
+	}
+	return huaweicloud.Credentials{
+		AccessKey:     getenv(EnvAccessKey),
+		SecretKey:     getenv(EnvSecretKey),
+		SecurityToken: getenv(EnvSecurityToken),
+	}, nil
+}
+
+func (cr *Credentials) resolve(path string) (huaweicloud.Credentials, error) {
+	var out huaweicloud.Credentials
+	for _, f := range []struct {
+		name   string
+		inline config.Secret
+		file   string
+		dst    *string
+	}{
+		{"access_key_file", cr.AccessKey, cr.AccessKeyFile, &out.AccessKey},
+		{"secret_key_file", cr.SecretKey, cr.SecretKeyFile, &out.SecretKey},
+		{"security_token_file", cr.SecurityToken, cr.SecurityTokenFile, &out.SecurityToken},
+	} {
+		if f.file == "" {
+			*f.dst = string(f.inline)
+			continue
+		}
+		b, err := os.ReadFile(f.file)
+		if err != nil {
+			return huaweicloud.Credentials{}, fmt.Errorf("%s.%s: %w", path, f.name, err)
+		}
+		v := strings.TrimSpace(string(b))
+		if v == "" {
+			return huaweicloud.Credentials{}, fmt.Errorf("%s.%s: %s is empty", path, f.name, f.file)
+		}
+		*f.dst = v
+	}
+	return out, nil
+}
+
+// Targets is one target per project and job service (in the order of the projects, then of
+// huaweicloud.JobServices), with resolved credentials and endpoints.
+func (c *Config) Targets(getenv func(string) string) ([]huaweicloud.Target, error) {
+	var out []huaweicloud.Target
+	for i, p := range c.Projects {
+		creds, err := c.ResolveCredentials(i, getenv)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range huaweicloud.JobServices {
+			out = append(out, huaweicloud.Target{
+				Service:     s,
+				Region:      p.Region,
+				ProjectID:   p.ProjectID,
+				Endpoint:    c.Endpoint(i, s),
+				Credentials: creds,
+			})
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,524 @@
+package config_test
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	commonconfig "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+)
+
+const testdata = "../testdata/config"
+
+func dur(d time.Duration) model.Duration { return model.Duration(d) }
+
+func mustParseURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestLoadGood(t *testing.T) {
+	got, err := config.Load(filepath.Join(testdata, "good.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &config.Config{
+		Credentials: &config.Credentials{
+			AccessKey:     "GOODACCESSKEY0000001",
+			SecretKey:     "good-secret-key-value-0001",
+			SecurityToken: "good-security-token-0001",
+		},
+		Timeout:          dur(20 * time.Second),
+		Concurrency:      8,
+		MinQueryInterval: 0,
+		FinalJobTTL:      dur(12 * time.Hour),
+		HTTPClient: config.HTTPClientConfig{
+			TLSConfig: commonconfig.TLSConfig{
+				CAFile:     "/etc/huaweicloud-job-exporter/ca.pem",
+				ServerName: "ecs.internal.example",
+			},
+			ProxyConfig: commonconfig.ProxyConfig{
+				ProxyURL:           commonconfig.URL{URL: mustParseURL(t, "http://proxy.example:3128")},
+				NoProxy:            "127.0.0.1,localhost",
+				ProxyConnectHeader: commonconfig.ProxyHeader{"Proxy-Authorization": {"good-proxy-password-0001"}},
+			},
+		},
+		Projects: []config.Project{
+			{
+				Region:    "ap-southeast-1",
+				ProjectID: "0123456789abcdef0123456789abcdef",
+				Credentials: &config.Credentials{
+					AccessKeyFile:     "/run/secrets/ak",
+					SecretKeyFile:     "/run/secrets/sk",
+					SecurityTokenFile: "/run/secrets/token",
+				},
+				Endpoints: map[string]string{
+					"ecs": "https://ecs.ap-southeast-1.myhuaweicloud.com", // trailing slash trimmed
+					"evs": "http://127.0.0.1:18002",
+					"bms": "https://bms.internal.example:8443",
+					"ims": "https://ims.internal.example",
+					"cts": "https://cts.internal.example",
+				},
+				Jobs: []config.JobRef{
+					{Service: huaweicloud.ECS, ID: "2c9eb2c5544cbf6101544f0602af2b4f"},
+					{Service: huaweicloud.EVS, ID: "21917a8d52a19b040152a9f2f1eb003e"}, // "EVS" in the file
+					{Service: huaweicloud.BMS, ID: "2c9eb2c5544cbf6101544f0602af2b4f"},
+				},
+				Discovery: config.Discovery{
+					CTS: &config.CTSDiscovery{
+						Enabled:  true,
+						Services: []huaweicloud.Service{huaweicloud.ECS, huaweicloud.EVS},
+						Interval: dur(2 * time.Minute),
+						Lookback: dur(168 * time.Hour),
+					},
+					Files: []string{"/etc/huaweicloud-job-exporter/jobs/*.yml"},
+				},
+			},
+			{
+				Region:    "cn-north-4",
+				ProjectID: "fedcba9876543210fedcba9876543210",
+				Discovery: config.Discovery{
+					CTS: &config.CTSDiscovery{
+						Enabled:  true,
+						Services: []huaweicloud.Service{huaweicloud.ECS, huaweicloud.EVS, huaweicloud.BMS, huaweicloud.IMS},
+						Interval: dur(time.Minute),
+						Lookback: dur(time.Hour),
+					},
+				},
+			},
+		},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("good.yml decoded to\n%s\n%+v\nwant\n%s\n%+v", got, got, want, want)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := config.Decode(strings.NewReader(`
+projects:
+  - region: cn-north-4
+    project_id: 0123456789abcdef0123456789abcdef
+    discovery: {cts: {enabled: true}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		got, want any
+	}{
+		{"credentials", c.Credentials, (*config.Credentials)(nil)},
+		{"timeout", c.Timeout, dur(10 * time.Second)},
+		{"concurrency", c.Concurrency, 16},
+		{"min_query_interval", c.MinQueryInterval, dur(10 * time.Second)},
+		{"final_job_ttl", c.FinalJobTTL, dur(24 * time.Hour)},
+		{"cts.interval", c.Projects[0].Discovery.CTS.Interval, dur(time.Minute)},
+		{"cts.lookback", c.Projects[0].Discovery.CTS.Lookback, dur(time.Hour)},
+		{"cts.services", c.Projects[0].Discovery.CTS.Services, huaweicloud.JobServices},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !reflect.DeepEqual(tc.got, tc.want) {
+				t.Errorf("got %v, want %v", tc.got, tc.want)
+			}
+		})
+	}
+
+	t.Run("cts services are a copy", func(t *testing.T) {
+		orig := huaweicloud.JobServices[0]
+		t.Cleanup(func() { huaweicloud.JobServices[0] = orig })
+		c.Projects[0].Discovery.CTS.Services[0] = "changed"
+		if huaweicloud.JobServices[0] != orig {
+			t.Errorf("changing a decoded config changed huaweicloud.JobServices to %v", huaweicloud.JobServices)
+		}
+	})
+}
+
+// badConfigs maps every testdata/config/bad-*.yml to the exact error Load gives after "<path>: ".
+var badConfigs = map[string]string{
+	"bad-empty.yml":               `empty config`,
+	"bad-malformed.yml":           `yaml: line 3: did not find expected '-' indicator`,
+	"bad-unknown-key.yml":         `line 2: field foo not found`,
+	"bad-unknown-nested-key.yml":  `line 6: field intervall not found`,
+	"bad-duplicate-key.yml":       `line 2: field timeout already set`,
+	"bad-duration.yml":            `not a valid duration string: "ten seconds"`,
+	"bad-no-projects.yml":         `projects: at least one project is required`,
+	"bad-region-missing.yml":      `projects[0].region: required`,
+	"bad-region-invalid.yml":      `projects[0].region: "CN-North-4" is not a Huawei Cloud region id (lower-case, like cn-north-4 or ap-southeast-1)`,
+	"bad-project-id-missing.yml":  `projects[0].project_id: required`,
+	"bad-project-id-invalid.yml":  `projects[0].project_id: "0123456789ABCDEF0123456789ABCDEF" is not a project id (expected 32 lower-case hex characters)`,
+	"bad-project-duplicate.yml":   `projects[1]: duplicate of projects[0] (same region and project_id)`,
+	"bad-endpoint-service.yml":    `projects[0].endpoints: unknown service "rds" (valid: ecs, evs, bms, ims, cts)`,
+	"bad-endpoint-path.yml":       `projects[0].endpoints.ecs: "https://ecs.cn-north-4.myhuaweicloud.com/v1?x=1" is not an endpoint (expected http(s)://host[:port], no path, query or fragment)`,
+	"bad-endpoint-scheme.yml":     `projects[0].endpoints.evs: "evs.cn-north-4.myhuaweicloud.com" is not an endpoint (expected http(s)://host[:port], no path, query or fragment)`,
+	"bad-job-service.yml":         `projects[0].jobs[2].service: unknown service "rds" (valid: ecs, evs, bms, ims)`,
+	"bad-job-service-missing.yml": `projects[0].jobs[0].service: required`,
+	"bad-job-id-missing.yml":      `projects[0].jobs[0].id: required`,
+	"bad-job-id-invalid.yml":      `projects[0].jobs[0].id: "../../v2/servers" is not a job id (1 to 128 of A-Z a-z 0-9 . _ -)`,
+	"bad-job-duplicate.yml":       `projects[0].jobs[3]: duplicate of jobs[0]`,
+
+	"bad-credentials-access-key-both.yml":     `credentials: only one of access_key and access_key_file may be set`,
+	"bad-credentials-secret-key-both.yml":     `credentials: only one of secret_key and secret_key_file may be set`,
+	"bad-credentials-security-token-both.yml": `projects[0].credentials: only one of security_token and security_token_file may be set`,
+	"bad-credentials-no-secret-key.yml":       `credentials: secret_key or secret_key_file is required`,
+	"bad-credentials-no-access-key.yml":       `projects[0].credentials: access_key or access_key_file is required`,
+
+	"bad-timeout-zero.yml":         `timeout: must be greater than 0 and at most 5m (got 0s)`,
+	"bad-timeout-too-long.yml":     `timeout: must be greater than 0 and at most 5m (got 10m)`,
+	"bad-concurrency-zero.yml":     `concurrency: must be between 1 and 1024 (got 0)`,
+	"bad-concurrency-too-high.yml": `concurrency: must be between 1 and 1024 (got 1025)`,
+	"bad-final-job-ttl.yml":        `final_job_ttl: must be at least 1m (got 30s)`,
+	"bad-http-client-proxy.yml":    `http_client: if no_proxy is configured, proxy_url must also be configured`,
+	"bad-http-client-tls.yml":      `http_client: at most one of ca, ca_file & ca_ref must be configured`,
+	"bad-cts-interval.yml":         `projects[0].discovery.cts.interval: must be at least 10s (got 5s)`,
+	"bad-cts-lookback.yml":         `projects[0].discovery.cts.lookback: must be between 1m and 168h (got 200h)`,
+	"bad-cts-services.yml":         `projects[0].discovery.cts.services[1]: unknown service "cts" (valid: ecs, evs, bms, ims); projects[0].discovery.cts.services[2]: duplicate of services[0]`,
+	"bad-cts-services-empty.yml":   `projects[0].discovery.cts.services: at least one service is required`,
+	"bad-files-glob.yml":           `projects[0].discovery.files[1]: invalid glob "/etc/jobs/[a-.yml"`,
+	"bad-nothing-to-watch.yml":     `projects[0]: no jobs and no discovery: nothing to watch`,
+	"bad-many.yml": strings.Join([]string{
+		`timeout: must be greater than 0 and at most 5m (got 6m)`,
+		`concurrency: must be between 1 and 1024 (got 2000)`,
+		`projects[0].region: "cn_north_4" is not a Huawei Cloud region id (lower-case, like cn-north-4 or ap-southeast-1)`,
+		`projects[0].project_id: "12345" is not a project id (expected 32 lower-case hex characters)`,
+		`projects[0].jobs[0].service: unknown service "rds" (valid: ecs, evs, bms, ims)`,
+		`projects[0].jobs[0].id: required`,
+		`projects[1].region: required`,
+		`projects[1].project_id: required`,
+		`projects[1]: no jobs and no discovery: nothing to watch`,
+	}, "; "),
+}
+
+func TestLoadBad(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(testdata, "bad-*.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	onDisk := map[string]bool{}
+	for _, f := range files {
+		onDisk[filepath.Base(f)] = true
+	}
+	for name := range badConfigs {
+		if !onDisk[name] {
+			t.Errorf("%s: expected error listed, but there is no such file", name)
+		}
+	}
+	for _, path := range files {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			want, ok := badConfigs[name]
+			if !ok {
+				t.Fatalf("no expected error for %s: add it to badConfigs", name)
+			}
+			c, err := config.Load(path)
+			if err == nil {
+				t.Fatalf("loaded without error:\n%s", c)
+			}
+			if got, want := err.Error(), path+": "+want; got != want {
+				t.Errorf("error\n got: %s\nwant: %s", got, want)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := config.Load(filepath.Join(t.TempDir(), "missing.yml"))
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("got %v, want an error matching fs.ErrNotExist", err)
+	}
+}
+
+func TestDecodeEmpty(t *testing.T) {
+	for _, in := range []string{"", "   \n\n", "# nothing\n", "---\n", "null\n", "~"} {
+		t.Run(fmt.Sprintf("%q", in), func(t *testing.T) {
+			_, err := config.Decode(strings.NewReader(in))
+			if !errors.Is(err, config.ErrEmpty) || err.Error() != "empty config" {
+				t.Errorf("got %v, want empty config", err)
+			}
+		})
+	}
+}
+
+func validConfig(t *testing.T) *config.Config {
+	t.Helper()
+	c, err := config.Load(filepath.Join(testdata, "good.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestValidate covers what a file cannot express: model.Duration has no negative syntax.
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		modify func(c *config.Config)
+		want   string
+	}{
+		{"valid", func(*config.Config) {}, ""},
+		{"min_query_interval zero", func(c *config.Config) { c.MinQueryInterval = 0 }, ""},
+		{"negative min_query_interval", func(c *config.Config) { c.MinQueryInterval = dur(-time.Second) },
+			"min_query_interval: must not be negative (got -1s)"},
+		{"lookback in minutes", func(c *config.Config) { c.Projects[0].Discovery.CTS.Lookback = dur(30 * time.Second) },
+			"projects[0].discovery.cts.lookback: must be between 1m and 168h (got 30s)"},
+		{"timeout just over", func(c *config.Config) { c.Timeout = dur(5*time.Minute + time.Second) },
+			"timeout: must be greater than 0 and at most 5m (got 5m1s)"},
+		{"empty glob", func(c *config.Config) { c.Projects[0].Discovery.Files = []string{""} },
+			`projects[0].discovery.files[0]: invalid glob ""`},
+		{"endpoint with user info", func(c *config.Config) { c.Projects[0].Endpoints["ecs"] = "https://u:p@ecs.example" },
+			`projects[0].endpoints.ecs: "https://u:p@ecs.example" is not an endpoint (expected http(s)://host[:port], no path, query or fragment)`},
+		{"zero config", func(c *config.Config) { *c = config.Config{} }, strings.Join([]string{
+			"timeout: must be greater than 0 and at most 5m (got 0s)",
+			"concurrency: must be between 1 and 1024 (got 0)",
+			"final_job_ttl: must be at least 1m (got 0s)",
+			"projects: at least one project is required",
+		}, "; ")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := validConfig(t)
+			tc.modify(c)
+			err := c.Validate()
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tc.want {
+				t.Errorf("error\n got: %s\nwant: %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStringHidesSecrets(t *testing.T) {
+	c := validConfig(t)
+	c.Projects[1].Credentials = &config.Credentials{AccessKey: "PROJECTACCESSKEY0002", SecretKey: "project-secret-key-0002"}
+	s := c.String()
+	for _, secret := range []string{
+		"GOODACCESSKEY0000001", "good-secret-key-value-0001", "good-security-token-0001",
+		"good-proxy-password-0001", "PROJECTACCESSKEY0002", "project-secret-key-0002",
+	} {
+		if strings.Contains(s, secret) {
+			t.Errorf("String() shows secret %q:\n%s", secret, s)
+		}
+	}
+	if n := strings.Count(s, "<secret>"); n != 6 {
+		t.Errorf("String() has %d <secret>, want 6 (3 top-level, 2 project, 1 proxy header):\n%s", n, s)
+	}
+	// The /config page should show paths, which are not secret.
+	if !strings.Contains(s, "access_key_file: /run/secrets/ak") {
+		t.Errorf("String() lacks access_key_file:\n%s", s)
+	}
+}
+
+func TestStringRoundTrips(t *testing.T) {
+	c := validConfig(t)
+	c.Credentials = nil // inline secrets would come back as the literal "<secret>"
+	c.HTTPClient.ProxyConnectHeader = nil
+	again, err := config.Decode(strings.NewReader(c.String()))
+	if err != nil {
+		t.Fatalf("String() output does not decode: %v\n%s", err, c)
+	}
+	if !reflect.DeepEqual(again, c) {
+		t.Errorf("round trip changed the config:\n%s\nwant\n%s", again, c)
+	}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestResolveCredentials(t *testing.T) {
+	dir := t.TempDir()
+	akFile := writeFile(t, dir, "ak", "  FILEAK\n")
+	skFile := writeFile(t, dir, "sk", "FILESK\r\n")
+	tokenFile := writeFile(t, dir, "token", "FILETOKEN")
+	emptyFile := writeFile(t, dir, "empty", "\n")
+	missing := filepath.Join(dir, "missing")
+
+	env := map[string]string{
+		"HUAWEICLOUD_SDK_AK":             "ENVAK",
+		"HUAWEICLOUD_SDK_SK":             "ENVSK",
+		"HUAWEICLOUD_SDK_SECURITY_TOKEN": "ENVTOKEN",
+	}
+	getenv := func(k string) string { return env[k] }
+	noEnv := func(string) string { return "" }
+	topLevel := &config.Credentials{AccessKey: "TOPAK", SecretKey: "TOPSK"}
+
+	for _, tc := range []struct {
+		name    string
+		top     *config.Credentials
+		project *config.Credentials
+		getenv  func(string) string
+		index   int
+		want    huaweicloud.Credentials
+		wantErr string
+	}{
+		{name: "environment", getenv: getenv,
+			want: huaweicloud.Credentials{AccessKey: "ENVAK", SecretKey: "ENVSK", SecurityToken: "ENVTOKEN"}},
+		{name: "nothing anywhere", getenv: noEnv},
+		{name: "top-level beats environment", top: topLevel, getenv: getenv,
+			want: huaweicloud.Credentials{AccessKey: "TOPAK", SecretKey: "TOPSK"}},
+		{name: "project beats top-level", top: topLevel, getenv: getenv,
+			project: &config.Credentials{AccessKey: "PAK", SecretKey: "PSK", SecurityToken: "PTOKEN"},
+			want:    huaweicloud.Credentials{AccessKey: "PAK", SecretKey: "PSK", SecurityToken: "PTOKEN"}},
+		{name: "other project falls back to top-level", top: topLevel, getenv: getenv, index: 1,
+			project: &config.Credentials{AccessKey: "PAK", SecretKey: "PSK"},
+			want:    huaweicloud.Credentials{AccessKey: "TOPAK", SecretKey: "TOPSK"}},
+		{name: "files trimmed", getenv: getenv,
+			project: &config.Credentials{AccessKeyFile: akFile, SecretKeyFile: skFile, SecurityTokenFile: tokenFile},
+			want:    huaweicloud.Credentials{AccessKey: "FILEAK", SecretKey: "FILESK", SecurityToken: "FILETOKEN"}},
+		{name: "inline and file mixed", getenv: getenv,
+			top:  &config.Credentials{AccessKey: "TOPAK", SecretKeyFile: skFile},
+			want: huaweicloud.Credentials{AccessKey: "TOPAK", SecretKey: "FILESK"}},
+		{name: "missing file", getenv: getenv,
+			project: &config.Credentials{AccessKeyFile: akFile, SecretKeyFile: missing},
+			wantErr: "projects[0].credentials.secret_key_file: open " + missing + ": no such file or directory"},
+		{name: "missing top-level file", getenv: getenv,
+			top:     &config.Credentials{AccessKey: "TOPAK", SecretKey: "TOPSK", SecurityTokenFile: missing},
+			wantErr: "credentials.security_token_file: open " + missing + ": no such file or directory"},
+		{name: "empty file", getenv: getenv,
+			top:     &config.Credentials{AccessKeyFile: emptyFile, SecretKey: "TOPSK"},
+			wantErr: "credentials.access_key_file: " + emptyFile + " is empty"},
+		{name: "no such project", getenv: getenv, index: 2, wantErr: "projects[2]: no such project"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &config.Config{
+				Credentials: tc.top,
+				Projects: []config.Project{
+					{Region: "cn-north-4", ProjectID: "0123456789abcdef0123456789abcdef", Credentials: tc.project},
+					{Region: "cn-north-4", ProjectID: "fedcba9876543210fedcba9876543210"},
+				},
+			}
+			got, err := c.ResolveCredentials(tc.index, tc.getenv)
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("error\n got: %v\nwant: %s", err, tc.wantErr)
+				}
+				if strings.Contains(tc.wantErr, "no such file") && !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("error %v does not wrap fs.ErrNotExist", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestEndpoint(t *testing.T) {
+	c := validConfig(t)
+	for _, tc := range []struct {
+		project int
+		service huaweicloud.Service
+		want    string
+	}{
+		{0, huaweicloud.ECS, "https://ecs.ap-southeast-1.myhuaweicloud.com"},
+		{0, huaweicloud.EVS, "http://127.0.0.1:18002"},
+		{0, huaweicloud.CTS, "https://cts.internal.example"},
+		{1, huaweicloud.IMS, "https://ims.cn-north-4.myhuaweicloud.com"},
+		{1, huaweicloud.CTS, "https://cts.cn-north-4.myhuaweicloud.com"},
+		{2, huaweicloud.ECS, ""},
+		{-1, huaweicloud.ECS, ""},
+	} {
+		t.Run(fmt.Sprintf("%d/%s", tc.project, tc.service), func(t *testing.T) {
+			if got := c.Endpoint(tc.project, tc.service); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestTargets(t *testing.T) {
+	c := validConfig(t)
+	c.Projects[0].Credentials = &config.Credentials{AccessKey: "PAK", SecretKey: "PSK"}
+	got, err := c.Targets(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := huaweicloud.Credentials{AccessKey: "GOODACCESSKEY0000001", SecretKey: "good-secret-key-value-0001", SecurityToken: "good-security-token-0001"}
+	var want []huaweicloud.Target
+	for _, p := range []struct {
+		region, id string
+		creds      huaweicloud.Credentials
+		endpoints  []string
+	}{
+		{"ap-southeast-1", "0123456789abcdef0123456789abcdef", huaweicloud.Credentials{AccessKey: "PAK", SecretKey: "PSK"}, []string{
+			"https://ecs.ap-southeast-1.myhuaweicloud.com", "http://127.0.0.1:18002",
+			"https://bms.internal.example:8443", "https://ims.internal.example"}},
+		{"cn-north-4", "fedcba9876543210fedcba9876543210", top, []string{
+			"https://ecs.cn-north-4.myhuaweicloud.com", "https://evs.cn-north-4.myhuaweicloud.com",
+			"https://bms.cn-north-4.myhuaweicloud.com", "https://ims.cn-north-4.myhuaweicloud.com"}},
+	} {
+		for i, s := range []huaweicloud.Service{huaweicloud.ECS, huaweicloud.EVS, huaweicloud.BMS, huaweicloud.IMS} {
+			want = append(want, huaweicloud.Target{Service: s, Region: p.region, ProjectID: p.id, Endpoint: p.endpoints[i], Credentials: p.creds})
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", got, want)
+	}
+
+	c.Projects[1].Credentials = &config.Credentials{AccessKeyFile: filepath.Join(t.TempDir(), "missing"), SecretKey: "x"}
+	if _, err := c.Targets(func(string) string { return "" }); err == nil || !strings.HasPrefix(err.Error(), "projects[1].credentials.access_key_file: ") {
+		t.Errorf("got %v, want the credential error of projects[1]", err)
+	}
+}
+
+func TestHolder(t *testing.T) {
+	first, second := validConfig(t), validConfig(t)
+	second.Concurrency = 99
+	h := config.NewHolder(first)
+	if h.Get() != first {
+		t.Fatal("Get does not return the config given to NewHolder")
+	}
+
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for j := range 1000 {
+				if (i+j)%2 == 0 {
+					h.Set(second)
+				} else {
+					h.Set(first)
+				}
+			}
+		})
+		wg.Go(func() {
+			for range 1000 {
+				if c := h.Get(); c != first && c != second {
+					t.Errorf("Get returned %p, neither of the configs set", c)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	h.Set(second)
+	if got := h.Get(); got != second || got.Concurrency != 99 {
+		t.Errorf("after Set, Get returned %p, want %p", got, second)
+	}
+}

@@ -1,0 +1,258 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+)
+
+// Limits of the validated settings.
+const (
+	maxTimeout         = 5 * time.Minute
+	maxConcurrency     = 1024
+	minFinalJobTTL     = time.Minute
+	minCTSInterval     = 10 * time.Second
+	minCTSLookback     = time.Minute
+	maxCTSLookback     = 168 * time.Hour // CTS keeps traces for 7 days
+	validServices      = "ecs, evs, bms, ims"
+	validEndpointNames = "ecs, evs, bms, ims, cts"
+)
+
+var (
+	// Region ids in the official SDK's region tables: cn-north-4, ap-southeast-1, eu-west-101, my-kualalumpur-1.
+	regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z0-9]+)+$`)
+	// Project ids are UUIDs without dashes, lower-case.
+	projectIDRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	// Job ids go into the request path; this keeps them to characters that need no escaping.
+	jobIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+)
+
+// Validate checks the whole configuration and reports every problem at once, each naming its field
+// ("projects[1].region: required"), joined with "; ". It also normalises c in place, so that later code
+// compares like with like: service names are lower-cased and endpoint URLs lose a trailing slash.
+func (c *Config) Validate() error {
+	var v validator
+	if c.Credentials != nil {
+		v.credentials("credentials", c.Credentials)
+	}
+	if c.Timeout <= 0 || time.Duration(c.Timeout) > maxTimeout {
+		v.addf("timeout: must be greater than 0 and at most 5m (got %s)", human(c.Timeout))
+	}
+	if c.Concurrency < 1 || c.Concurrency > maxConcurrency {
+		v.addf("concurrency: must be between 1 and %d (got %d)", maxConcurrency, c.Concurrency)
+	}
+	if c.MinQueryInterval < 0 {
+		v.addf("min_query_interval: must not be negative (got %s)", human(c.MinQueryInterval))
+	}
+	if time.Duration(c.FinalJobTTL) < minFinalJobTTL {
+		v.addf("final_job_ttl: must be at least 1m (got %s)", human(c.FinalJobTTL))
+	}
+	if err := c.HTTPClient.TLSConfig.Validate(); err != nil {
+		v.addf("http_client: %s", err)
+	}
+	if err := c.HTTPClient.ProxyConfig.Validate(); err != nil {
+		v.addf("http_client: %s", err)
+	}
+	if len(c.Projects) == 0 {
+		v.addf("projects: at least one project is required")
+	}
+	type key struct{ region, projectID string }
+	seen := map[key]int{}
+	for i := range c.Projects {
+		p := &c.Projects[i]
+		v.project(fmt.Sprintf("projects[%d]", i), p)
+		if p.Region == "" || p.ProjectID == "" {
+			continue
+		}
+		k := key{p.Region, p.ProjectID}
+		if j, ok := seen[k]; ok {
+			v.addf("projects[%d]: duplicate of projects[%d] (same region and project_id)", i, j)
+			continue
+		}
+		seen[k] = i
+	}
+	return v.err()
+}
+
+type validator struct{ problems []string }
+
+func (v *validator) addf(format string, args ...any) {
+	v.problems = append(v.problems, fmt.Sprintf(format, args...))
+}
+
+func (v *validator) err() error {
+	if len(v.problems) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(v.problems, "; "))
+}
+
+func (v *validator) credentials(path string, cr *Credentials) {
+	for _, f := range []struct {
+		name         string
+		inline, file bool
+	}{
+		{"access_key", cr.AccessKey != "", cr.AccessKeyFile != ""},
+		{"secret_key", cr.SecretKey != "", cr.SecretKeyFile != ""},
+		{"security_token", cr.SecurityToken != "", cr.SecurityTokenFile != ""},
+	} {
+		if f.inline && f.file {
+			v.addf("%s: only one of %s and %[2]s_file may be set", path, f.name)
+		}
+	}
+	// A block is used whole (see ResolveCredentials), so half a key pair cannot be completed from elsewhere.
+	if cr.AccessKey == "" && cr.AccessKeyFile == "" {
+		v.addf("%s: access_key or access_key_file is required", path)
+	}
+	if cr.SecretKey == "" && cr.SecretKeyFile == "" {
+		v.addf("%s: secret_key or secret_key_file is required", path)
+	}
+}
+
+func (v *validator) project(path string, p *Project) {
+	switch {
+	case p.Region == "":
+		v.addf("%s.region: required", path)
+	case !regionRE.MatchString(p.Region):
+		v.addf("%s.region: %q is not a Huawei Cloud region id (lower-case, like cn-north-4 or ap-southeast-1)", path, p.Region)
+	}
+	switch {
+	case p.ProjectID == "":
+		v.addf("%s.project_id: required", path)
+	case !projectIDRE.MatchString(p.ProjectID):
+		v.addf("%s.project_id: %q is not a project id (expected 32 lower-case hex characters)", path, p.ProjectID)
+	}
+	if p.Credentials != nil {
+		v.credentials(path+".credentials", p.Credentials)
+	}
+	v.endpoints(path+".endpoints", p.Endpoints)
+
+	type key struct {
+		service huaweicloud.Service
+		id      string
+	}
+	seen := map[key]int{}
+	for j := range p.Jobs {
+		job := &p.Jobs[j]
+		jp := fmt.Sprintf("%s.jobs[%d]", path, j)
+		ok := v.service(jp+".service", &job.Service)
+		switch {
+		case job.ID == "":
+			v.addf("%s.id: required", jp)
+			ok = false
+		case !jobIDRE.MatchString(job.ID):
+			v.addf("%s.id: %q is not a job id (1 to 128 of A-Z a-z 0-9 . _ -)", jp, job.ID)
+			ok = false
+		}
+		if !ok {
+			continue
+		}
+		k := key{job.Service, job.ID}
+		if first, dup := seen[k]; dup {
+			v.addf("%s: duplicate of jobs[%d]", jp, first)
+			continue
+		}
+		seen[k] = j
+	}
+
+	discovering := len(p.Discovery.Files) > 0
+	if cts := p.Discovery.CTS; cts != nil {
+		v.cts(path+".discovery.cts", cts)
+		discovering = discovering || cts.Enabled
+	}
+	for j, g := range p.Discovery.Files {
+		// filepath.Match reports a malformed pattern whatever the name, and only a malformed one.
+		if _, err := filepath.Match(g, ""); err != nil || g == "" {
+			v.addf("%s.discovery.files[%d]: invalid glob %q", path, j, g)
+		}
+	}
+	if len(p.Jobs) == 0 && !discovering {
+		v.addf("%s: no jobs and no discovery: nothing to watch", path)
+	}
+}
+
+// service checks a job service name and canonicalises it (ParseService accepts any case).
+func (v *validator) service(path string, s *huaweicloud.Service) bool {
+	if *s == "" {
+		v.addf("%s: required", path)
+		return false
+	}
+	parsed, err := huaweicloud.ParseService(string(*s))
+	if err != nil {
+		v.addf("%s: unknown service %q (valid: %s)", path, *s, validServices)
+		return false
+	}
+	*s = parsed
+	return true
+}
+
+func (v *validator) endpoints(path string, endpoints map[string]string) {
+	keys := make([]string, 0, len(endpoints))
+	for k := range endpoints {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // map order is random; messages must not be
+	for _, k := range keys {
+		switch huaweicloud.Service(k) {
+		case huaweicloud.ECS, huaweicloud.EVS, huaweicloud.BMS, huaweicloud.IMS, huaweicloud.CTS:
+		default:
+			v.addf("%s: unknown service %q (valid: %s)", path, k, validEndpointNames)
+			continue
+		}
+		raw := strings.TrimRight(endpoints[k], "/")
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" ||
+			strings.ContainsAny(raw, "?#") {
+			v.addf("%s.%s: %q is not an endpoint (expected http(s)://host[:port], no path, query or fragment)", path, k, endpoints[k])
+			continue
+		}
+		endpoints[k] = raw
+	}
+}
+
+func (v *validator) cts(path string, c *CTSDiscovery) {
+	if time.Duration(c.Interval) < minCTSInterval {
+		v.addf("%s.interval: must be at least 10s (got %s)", path, human(c.Interval))
+	}
+	if l := time.Duration(c.Lookback); l < minCTSLookback || l > maxCTSLookback {
+		v.addf("%s.lookback: must be between 1m and 168h (got %s)", path, human(c.Lookback))
+	}
+	if len(c.Services) == 0 {
+		v.addf("%s.services: at least one service is required", path)
+	}
+	seen := map[huaweicloud.Service]int{}
+	for j := range c.Services {
+		sp := fmt.Sprintf("%s.services[%d]", path, j)
+		if !v.service(sp, &c.Services[j]) {
+			continue
+		}
+		if first, dup := seen[c.Services[j]]; dup {
+			v.addf("%s: duplicate of services[%d]", sp, first)
+			continue
+		}
+		seen[c.Services[j]] = j
+	}
+}
+
+// human prints a duration the way limits are written here ("168h", "1m30s"); model.Duration would print
+// 192h as "1w1d", a unit the limits never use.
+func human(d model.Duration) string {
+	s := time.Duration(d).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
