@@ -115,8 +115,6 @@ func run(args []string, stderr io.Writer) int {
 	metrics.ReloadSuccess.Set(1)
 	metrics.ReloadSuccessTime.SetToCurrentTime()
 	selfReg.MustRegister(ex.collector.WatchedJobsCollector())
-	jobReg := prometheus.NewRegistry()
-	jobReg.MustRegister(ex.collector)
 
 	reloads := make(chan chan error)
 	go reloadLoop(ctx, reloads, func() error {
@@ -136,7 +134,7 @@ func run(args []string, stderr io.Writer) int {
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle(*metricsPath, ex.collector.Handler(prometheus.Gatherers{jobReg, selfReg}, *timeoutOffset, ex.timeout, logger))
+	mux.Handle(*metricsPath, ex.collector.Handler(selfReg, *timeoutOffset, ex.timeout, logger))
 	mux.Handle("/-/healthy", textHandler("Healthy"))
 	mux.Handle("/-/ready", textHandler("Ready"))
 	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {

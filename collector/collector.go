@@ -57,6 +57,7 @@ type Collector struct {
 	sem     chan struct{}
 	sources map[string][]WatchedJob
 	entries map[string]*entry
+	order   []*entry // entries sorted by key, rebuilt by SetJobs: stable exposition and landing page order
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
@@ -78,8 +79,6 @@ type entry struct {
 	gone        bool      // was known, then the API said it no longer exists
 	inflight    chan struct{}
 
-	// cached holds the metrics of a final job: they never change again, so they are built once.
-	cached []prometheus.Metric
 	// loggedStatus remembers an unknown status string already logged for this job.
 	loggedStatus string
 }
@@ -170,7 +169,19 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 			delete(c.entries, k)
 		}
 	}
+	keys := make([]string, 0, len(c.entries))
+	for k := range c.entries {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	c.order = c.order[:0]
+	for _, k := range keys {
+		c.order = append(c.order, c.entries[k])
+	}
 }
+
+// sorted returns the entries in key order; called with c.mu held.
+func (c *Collector) sorted() []*entry { return c.order }
 
 // Refresh queries every watched job that is due: not final, not answered within MinQueryInterval, not
 // in a not-found back-off. It returns when all of them are answered or ctx ends. A job another Refresh
@@ -317,8 +328,8 @@ type JobState struct {
 // Snapshot returns the state of every watched job, sorted by service, region, project and job id.
 func (c *Collector) Snapshot() []JobState {
 	c.mu.Lock()
-	out := make([]JobState, 0, len(c.entries))
-	for _, e := range c.entries {
+	out := make([]JobState, 0, len(c.order))
+	for _, e := range c.order {
 		w := e.watched
 		s := JobState{
 			Service:      string(w.Target.Service),
@@ -347,18 +358,5 @@ func (c *Collector) Snapshot() []JobState {
 		out = append(out, s)
 	}
 	c.mu.Unlock()
-	sort.Slice(out, func(i, k int) bool {
-		a, b := out[i], out[k]
-		if a.Service != b.Service {
-			return a.Service < b.Service
-		}
-		if a.Region != b.Region {
-			return a.Region < b.Region
-		}
-		if a.ProjectID != b.ProjectID {
-			return a.ProjectID < b.ProjectID
-		}
-		return a.JobID < b.JobID
-	})
 	return out
 }

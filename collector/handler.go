@@ -1,30 +1,35 @@
 package collector
 
 import (
+	"bufio"
+	"compress/gzip"
 	"context"
-	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 )
 
 // scrapeTimeoutHeader is set by Prometheus on every scrape to the scrape_timeout of the job.
 const scrapeTimeoutHeader = "X-Prometheus-Scrape-Timeout-Seconds"
 
-// Handler serves /metrics: it refreshes the due jobs within the scrape's budget, then writes everything
-// gatherer holds. The budget is Prometheus' scrape timeout minus offset (room to encode and send the
-// answer), or fallback() when the request does not say (curl, an older Prometheus).
-func (c *Collector) Handler(gatherer prometheus.Gatherer, offset time.Duration, fallback func() time.Duration, logger log.Logger) http.Handler {
-	metrics := promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
-		ErrorLog:      promhttpLogger{logger},
-		ErrorHandling: promhttp.ContinueOnError,
-	})
+var textFormat = expfmt.NewFormat(expfmt.TypeTextPlain)
+
+// Handler serves /metrics: it refreshes the due jobs within the scrape's budget, then writes the job
+// metrics (WriteText) followed by everything self holds (the exporter's own metrics). The budget is
+// Prometheus' scrape timeout minus offset, leaving room to encode and send the answer, or fallback()
+// when the request does not say (curl, an older Prometheus).
+func (c *Collector) Handler(self prometheus.Gatherer, offset time.Duration, fallback func() time.Duration, logger log.Logger) http.Handler {
+	if logger == nil {
+		logger = log.NewNopLogger()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		timeout, err := scrapeTimeout(r.Header.Get(scrapeTimeoutHeader), offset, fallback())
 		if err != nil {
@@ -32,10 +37,55 @@ func (c *Collector) Handler(gatherer prometheus.Gatherer, offset time.Duration, 
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
-		defer cancel()
 		c.Refresh(ctx)
-		metrics.ServeHTTP(w, r)
+		cancel()
+
+		w.Header().Set("Content-Type", string(textFormat))
+		var out io.Writer = w
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Header().Add("Vary", "Accept-Encoding")
+			gz := gzipWriters.Get().(*gzip.Writer)
+			gz.Reset(w)
+			defer func() { gz.Close(); gzipWriters.Put(gz) }()
+			out = gz
+		}
+		bw := bufio.NewWriterSize(out, 64<<10)
+		defer bw.Flush()
+		if err := c.WriteText(bw); err != nil {
+			level.Debug(logger).Log("msg", "writing job metrics", "err", err)
+			return
+		}
+		mfs, err := self.Gather()
+		if err != nil {
+			// Like promhttp.ContinueOnError: serve what could be gathered.
+			level.Error(logger).Log("msg", "gathering exporter metrics", "err", err)
+		}
+		enc := expfmt.NewEncoder(bw, textFormat)
+		for _, mf := range mfs {
+			if err := enc.Encode(mf); err != nil {
+				level.Debug(logger).Log("msg", "writing exporter metrics", "err", err)
+				return
+			}
+		}
 	})
+}
+
+// gzip at BestSpeed: the exposition of many jobs compresses ~20:1 even so, and a scrape should not burn
+// CPU on the last few percent.
+var gzipWriters = sync.Pool{New: func() any {
+	gz, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return gz
+}}
+
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.TrimSpace(enc) == "gzip" && strings.ReplaceAll(strings.TrimSpace(params), " ", "") != "q=0" {
+			return true
+		}
+	}
+	return false
 }
 
 // scrapeTimeout derives the refresh budget the way blackbox_exporter does.
@@ -60,12 +110,3 @@ type headerError struct{ value string }
 func (e *headerError) Error() string {
 	return "invalid " + scrapeTimeoutHeader + " header " + strconv.Quote(e.value) + ": want seconds between 0 and 3600"
 }
-
-// promhttpLogger adapts go-kit/log to promhttp's Println-style error log.
-type promhttpLogger struct{ logger log.Logger }
-
-func (l promhttpLogger) Println(v ...interface{}) {
-	level.Error(l.logger).Log("msg", "error encoding metrics", "err", fmtArgs(v))
-}
-
-func fmtArgs(v []interface{}) string { return strings.TrimSuffix(fmt.Sprintln(v...), "\n") }

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -24,14 +25,7 @@ const (
 
 var knownStatuses = []string{statusInit, statusRunning, statusSuccess, statusFail, statusPendingPayment}
 
-func knownStatus(s string) bool {
-	for _, k := range knownStatuses {
-		if s == k {
-			return true
-		}
-	}
-	return false
-}
+func knownStatus(s string) bool { return statusIndex(s) >= 0 }
 
 // maxStatusLen and maxReasonLen keep a misbehaving API from putting kilobytes into label values.
 const (
@@ -42,141 +36,187 @@ const (
 var (
 	jobLabels   = []string{"service", "region", "project_id", "job_id", "job_type"}
 	queryLabels = []string{"service", "region", "project_id", "job_id"}
+)
 
-	statusDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "job", "status"),
-		"Status of the job as reported in the job API's status field (StateSet: the series of the current status is 1).",
-		append(jobLabels, "status"), nil)
-	startDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "job", "start_timestamp_seconds"),
-		"Time the job started, from the job API's begin_time field.", jobLabels, nil)
-	endDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "job", "end_timestamp_seconds"),
-		"Time the job finished, from the job API's end_time field; absent while the job is unfinished.", jobLabels, nil)
-	durationDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "job", "duration_seconds"),
-		"Run time of the job: end_time minus begin_time once finished, now minus begin_time while unfinished.", jobLabels, nil)
-	subJobsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "job", "sub_jobs"),
-		"Number of sub-jobs of the job, from entities.sub_jobs_total, else the length of entities.sub_jobs.", jobLabels, nil)
-	subJobsByStatusDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "job", "sub_jobs_by_status"),
-		"Number of sub-jobs of the job in each status, from entities.sub_jobs[].status.", append(jobLabels, "status"), nil)
-	failuresDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "job", "failures"),
-		"Failed units of the job by error code: failed sub-jobs by their error_code, or the job itself by its error_code when it failed without failed sub-jobs.",
-		append(jobLabels, "error_code"), nil)
-	failureInfoDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "job", "failure_info"),
+// family is one job metric family. The same table drives Collect (const metrics) and the text writer
+// of the /metrics fast path, so the two cannot disagree.
+type family struct {
+	index  int
+	name   string
+	help   string
+	labels []string // all label names, in order
+	desc   *prometheus.Desc
+}
+
+// families is sorted by name: the order of the text exposition.
+var families []*family
+
+func newFamily(name, help string, labels []string) *family {
+	f := &family{index: len(families), name: prometheus.BuildFQName(namespace, "job", name), help: help, labels: labels}
+	f.desc = prometheus.NewDesc(f.name, help, labels, nil)
+	families = append(families, f)
+	return f
+}
+
+func with(base []string, extra ...string) []string {
+	return append(base[:len(base):len(base)], extra...)
+}
+
+// Declared in name order; newFamily appends, so families stays sorted.
+var (
+	durationFam = newFamily("duration_seconds",
+		"Run time of the job: end_time minus begin_time once finished, now minus begin_time while unfinished.", jobLabels)
+	endFam = newFamily("end_timestamp_seconds",
+		"Time the job finished, from the job API's end_time field; absent while the job is unfinished.", jobLabels)
+	failureInfoFam = newFamily("failure_info",
 		"Why a job failed, one series per failed job: error_code and fail_reason of the job, else of its first failed sub-job (fail_reason falls back to entities.errorcode_message, cut to 256 bytes), and the id of the failed resource.",
-		append(jobLabels, "error_code", "fail_reason", "resource_id"), nil)
-	querySuccessDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "job", "query_success"),
-		"Whether the latest query of the job API for this job succeeded (1) or failed (0).", queryLabels, nil)
-	lastQueryDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "job", "last_query_timestamp_seconds"),
-		"Time of the latest successful query of the job API for this job.", queryLabels, nil)
-
-	allDescs = []*prometheus.Desc{statusDesc, startDesc, endDesc, durationDesc, subJobsDesc, subJobsByStatusDesc,
-		failuresDesc, failureInfoDesc, querySuccessDesc, lastQueryDesc}
+		with(jobLabels, "error_code", "fail_reason", "resource_id"))
+	failuresFam = newFamily("failures",
+		"Failed units of the job by error code: failed sub-jobs by their error_code, or the job itself by its error_code when it failed without failed sub-jobs.",
+		with(jobLabels, "error_code"))
+	lastQueryFam = newFamily("last_query_timestamp_seconds",
+		"Time of the latest successful query of the job API for this job.", queryLabels)
+	querySuccessFam = newFamily("query_success",
+		"Whether the latest query of the job API for this job succeeded (1) or failed (0).", queryLabels)
+	startFam = newFamily("start_timestamp_seconds",
+		"Time the job started, from the job API's begin_time field.", jobLabels)
+	statusFam = newFamily("status",
+		"Status of the job as reported in the job API's status field (StateSet: the series of the current status is 1).",
+		with(jobLabels, "status"))
+	subJobsFam = newFamily("sub_jobs",
+		"Number of sub-jobs of the job, from entities.sub_jobs_total, else the length of entities.sub_jobs.", jobLabels)
+	subJobsByStatusFam = newFamily("sub_jobs_by_status",
+		"Number of sub-jobs of the job in each status, from entities.sub_jobs[].status.", with(jobLabels, "status"))
 )
 
 // Describe sends every descriptor the collector may use.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range allDescs {
-		ch <- d
+	for _, f := range families {
+		ch <- f.desc
 	}
 }
 
 // Collect sends the metrics of every watched job from memory; Refresh is what talks to the API.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	c.eachSample(func(f *family, lv []string, v float64) {
+		ch <- prometheus.MustNewConstMetric(f.desc, prometheus.GaugeValue, v, lv...)
+	})
+}
+
+// eachSample calls fn with every sample of every exported job, in the collector's sorted job order.
+// lv is only valid during the call.
+func (c *Collector) eachSample(fn func(f *family, lv []string, v float64)) {
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ttl := c.opts.FinalJobTTL
-	for _, e := range c.entries {
+	lv := make([]string, 0, 8)
+	for _, e := range c.sorted() {
 		if e.expired(now, ttl) {
-			e.retired, e.cached = true, nil
+			e.retired = true
 			continue
 		}
 		w := e.watched
-		ch <- prometheus.MustNewConstMetric(querySuccessDesc, prometheus.GaugeValue, boolValue(e.ok),
-			string(w.Target.Service), w.Target.Region, w.Target.ProjectID, w.JobID)
+		lv = append(lv[:0], string(w.Target.Service), w.Target.Region, w.Target.ProjectID, w.JobID)
+		fn(querySuccessFam, lv, boolValue(e.ok))
 		if !e.lastSuccess.IsZero() {
-			ch <- prometheus.MustNewConstMetric(lastQueryDesc, prometheus.GaugeValue, unixSeconds(e.lastSuccess),
-				string(w.Target.Service), w.Target.Region, w.Target.ProjectID, w.JobID)
+			fn(lastQueryFam, lv, unixSeconds(e.lastSuccess))
 		}
-		if e.job == nil {
-			continue
-		}
-		if e.job.Final() {
-			// Final answers never change: build their metrics once, send the same values every scrape.
-			if e.cached == nil {
-				e.cached = jobMetrics(w, e.job, now)
-			}
-			for _, m := range e.cached {
-				ch <- m
-			}
-			continue
-		}
-		for _, m := range jobMetrics(w, e.job, now) {
-			ch <- m
+		if e.job != nil {
+			jobSamples(append(lv, e.job.JobType), e.job, now, fn)
 		}
 	}
 }
 
-// jobMetrics builds the metrics of one answered job.
-func jobMetrics(w WatchedJob, j *huaweicloud.Job, now time.Time) []prometheus.Metric {
-	lv := []string{string(w.Target.Service), w.Target.Region, w.Target.ProjectID, w.JobID, j.JobType}
-	gauge := func(d *prometheus.Desc, v float64, extra ...string) prometheus.Metric {
-		return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append(lv[:len(lv):len(lv)], extra...)...)
-	}
-	ms := make([]prometheus.Metric, 0, 16)
+// jobSamples emits the samples of one answered job; lv holds the job labels and has room to append.
+func jobSamples(lv []string, j *huaweicloud.Job, now time.Time, fn func(f *family, lv []string, v float64)) {
+	n := len(lv)
+	one := func(f *family, v float64, extra ...string) { fn(f, append(lv[:n], extra...), v) }
 
 	status := truncate(j.Status, maxStatusLen)
 	for _, s := range knownStatuses {
-		ms = append(ms, gauge(statusDesc, boolValue(s == status), s))
+		one(statusFam, boolValue(s == status), s)
 	}
 	if !knownStatus(status) {
-		ms = append(ms, gauge(statusDesc, 1, status))
+		one(statusFam, 1, status)
 	}
 
 	if !j.BeginTime.IsZero() {
-		ms = append(ms, gauge(startDesc, unixSeconds(j.BeginTime)))
+		one(startFam, unixSeconds(j.BeginTime))
 		end := now
 		if !j.EndTime.IsZero() {
 			end = j.EndTime
 		}
 		if d := end.Sub(j.BeginTime).Seconds(); d >= 0 {
-			ms = append(ms, gauge(durationDesc, d))
+			one(durationFam, d)
 		}
 	}
 	if !j.EndTime.IsZero() {
-		ms = append(ms, gauge(endDesc, unixSeconds(j.EndTime)))
+		one(endFam, unixSeconds(j.EndTime))
 	}
 
-	ms = append(ms, gauge(subJobsDesc, float64(j.SubJobsTotal)))
+	one(subJobsFam, float64(j.SubJobsTotal))
 	if len(j.SubJobs) > 0 {
-		byStatus := map[string]int{}
+		var counts [len(knownStatuses)]int
+		var other map[string]int
 		for _, sj := range j.SubJobs {
-			byStatus[truncate(sj.Status, maxStatusLen)]++
+			if i := statusIndex(sj.Status); i >= 0 {
+				counts[i]++
+				continue
+			}
+			if other == nil {
+				other = map[string]int{}
+			}
+			other[truncate(sj.Status, maxStatusLen)]++
 		}
 		// Known statuses are always present so that progress queries see zeros, not gaps.
-		for _, s := range knownStatuses {
-			ms = append(ms, gauge(subJobsByStatusDesc, float64(byStatus[s]), s))
-			delete(byStatus, s)
+		for i, s := range knownStatuses {
+			one(subJobsByStatusFam, float64(counts[i]), s)
 		}
-		for s, n := range byStatus {
-			ms = append(ms, gauge(subJobsByStatusDesc, float64(n), s))
+		for _, s := range sortedKeys(other) {
+			one(subJobsByStatusFam, float64(other[s]), s)
 		}
 	}
 
-	failures := map[string]int{}
+	var failures map[string]int
 	for _, sj := range j.SubJobs {
 		if sj.Status == statusFail {
+			if failures == nil {
+				failures = map[string]int{}
+			}
 			failures[errorCodeLabel(sj.ErrorCode)]++
 		}
 	}
-	if len(failures) == 0 && j.Status == statusFail {
-		failures[errorCodeLabel(j.ErrorCode)] = 1
+	if failures == nil && j.Status == statusFail {
+		failures = map[string]int{errorCodeLabel(j.ErrorCode): 1}
 	}
-	for code, n := range failures {
-		ms = append(ms, gauge(failuresDesc, float64(n), code))
+	for _, code := range sortedKeys(failures) {
+		one(failuresFam, float64(failures[code]), code)
 	}
 	if f, ok := firstFailure(j); ok {
-		ms = append(ms, gauge(failureInfoDesc, 1, errorCodeLabel(f.code), truncate(f.reason, maxReasonLen), f.resource))
+		one(failureInfoFam, 1, errorCodeLabel(f.code), truncate(f.reason, maxReasonLen), f.resource)
 	}
-	return ms
+}
+
+func statusIndex(s string) int {
+	for i, k := range knownStatuses {
+		if s == k {
+			return i
+		}
+	}
+	return -1
+}
+
+func sortedKeys(m map[string]int) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 type failure struct{ code, reason, resource string }

@@ -1,0 +1,83 @@
+package web
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
+)
+
+var now = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+
+func get(t *testing.T, h http.Handler, path string) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	b, _ := io.ReadAll(rec.Body)
+	return rec.Code, string(b)
+}
+
+func TestLandingPage(t *testing.T) {
+	jobs := []collector.JobState{
+		{Service: "ecs", Region: "ap-southeast-1", ProjectID: "0123456789abcdef0123456789abcdef", JobID: "ok-job", JobType: "createServer",
+			Status: "SUCCESS", BeginTime: now.Add(-5 * time.Minute), EndTime: now.Add(-time.Minute), QuerySuccess: true},
+		{Service: "evs", Region: "ap-southeast-1", ProjectID: "0123456789abcdef0123456789abcdef", JobID: "failed-job", JobType: "batchCreateVolume",
+			Status: "FAIL", SubJobs: 3, SubJobsFail: 1, ErrorCode: "EVS.2024", FailReason: "<script>alert(1)</script>", QuerySuccess: true},
+		{Service: "ecs", Region: "ap-southeast-1", ProjectID: "0123456789abcdef0123456789abcdef", JobID: "unreachable-job",
+			QuerySuccess: false, LastError: "query ecs job: APIG.0301 Incorrect IAM authentication information"},
+	}
+	p := &Pages{Name: "Huawei Cloud Job Exporter", Version: "v1", MetricsPath: "/metrics", Demo: true,
+		Jobs: func() []collector.JobState { return append([]collector.JobState(nil), jobs...) }, Now: func() time.Time { return now }}
+	code, body := get(t, p.LandingHandler(), "/")
+	if code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	for _, want := range []string{
+		`href="/metrics"`, `href="/config"`, `href="/-/healthy"`, `id="demo-banner"`,
+		"3 watched", "FAIL: 1", "SUCCESS: 1", "1 failing to query",
+		"EVS.2024", "(1 failed)", "4m0s", "APIG.0301",
+		"&lt;script&gt;", // failure reasons come from the API: escaped, never markup
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("landing page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "<script>alert") {
+		t.Error("landing page renders API text as HTML")
+	}
+	// Failing queries first, then failed jobs, then the rest.
+	if a, b, c := strings.Index(body, "unreachable-job"), strings.Index(body, "failed-job"), strings.Index(body, "ok-job"); !(a < b && b < c) {
+		t.Errorf("row order: unreachable %d, failed %d, ok %d", a, b, c)
+	}
+	if code, _ := get(t, p.LandingHandler(), "/nothing-here"); code != http.StatusNotFound {
+		t.Errorf("unknown path: status %d, want 404", code)
+	}
+}
+
+func TestLandingPageBoundsRows(t *testing.T) {
+	var jobs []collector.JobState
+	for i := range maxRows + 10 {
+		jobs = append(jobs, collector.JobState{Service: "ecs", JobID: fmt.Sprintf("job-%05d", i), Status: "SUCCESS", QuerySuccess: true})
+	}
+	p := &Pages{Name: "x", MetricsPath: "/metrics", Jobs: func() []collector.JobState { return jobs }}
+	_, body := get(t, p.LandingHandler(), "/")
+	if n := strings.Count(body, "<tr>") - 1; n != maxRows {
+		t.Errorf("rows = %d, want %d", n, maxRows)
+	}
+	if !strings.Contains(body, fmt.Sprintf("first %d of %d", maxRows, maxRows+10)) {
+		t.Error("no note that the table is cut")
+	}
+}
+
+func TestConfigPage(t *testing.T) {
+	p := &Pages{Name: "x", MetricsPath: "/metrics", Config: func() string { return "credentials:\n  secret_key: <secret>\n" }}
+	code, body := get(t, p.ConfigHandler(), "/config")
+	if code != http.StatusOK || !strings.Contains(body, "secret_key: &lt;secret&gt;") {
+		t.Fatalf("config page: %d %s", code, body)
+	}
+}
