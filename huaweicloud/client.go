@@ -1,0 +1,426 @@
+package huaweicloud
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Observer sees every HTTP attempt, retries included. code is the HTTP status code ("200", "429", ...)
+// or "error" when no response arrived.
+type Observer interface {
+	ObserveRequest(service Service, region, code string, d time.Duration)
+}
+
+// Client queries the job and CTS APIs. One Client is shared by all scrapes: it holds the keep-alive
+// connections and the authentication state of every access key.
+type Client struct {
+	hc          *http.Client
+	userAgent   string
+	obs         Observer
+	now         func() time.Time
+	maxBody     int64
+	attempts    int
+	retryBase   time.Duration
+	retryMax    time.Duration
+	authInitial time.Duration
+	authMax     time.Duration
+	sleep       func(ctx context.Context, d time.Duration) error
+
+	mu   sync.Mutex
+	keys map[string]*keyState
+}
+
+// keyState guards one access key. Until a key has been seen to work, a single probe request is in flight
+// for it and the others wait: a wrong key then costs one authentication failure per back-off period
+// instead of one per watched job, which matters because five failures lock the key for five minutes.
+type keyState struct {
+	good     bool
+	failures int
+	until    time.Time
+	probe    chan struct{} // non-nil while a probe is in flight, closed when it ends
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua } }
+
+// WithObserver reports every HTTP attempt to o.
+func WithObserver(o Observer) Option { return func(c *Client) { c.obs = o } }
+
+// WithClock replaces time.Now, for signing dates and back-off deadlines in tests.
+func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
+
+// WithMaxBodyBytes caps the size of an answer; bigger answers are errors. Default 1 MiB.
+func WithMaxBodyBytes(n int64) Option { return func(c *Client) { c.maxBody = n } }
+
+// WithRetry sets how often throttled and 5xx answers are tried again (attempts in total, at least 1) and
+// the bounds of the exponential back-off between attempts, which is jittered over [0, bound].
+func WithRetry(maxAttempts int, base, max time.Duration) Option {
+	return func(c *Client) {
+		c.attempts, c.retryBase, c.retryMax = max1(maxAttempts), base, max
+	}
+}
+
+// WithAuthBackoff sets how long an access key rests after an authentication failure: initial, doubling
+// on every further failure up to max.
+func WithAuthBackoff(initial, max time.Duration) Option {
+	return func(c *Client) { c.authInitial, c.authMax = initial, max }
+}
+
+func max1(n int) int {
+	if n < 1 {
+		return 1
+	}
+	return n
+}
+
+// NewClient returns a Client sending requests through hc (nil: a client with default transport).
+func NewClient(hc *http.Client, opts ...Option) *Client {
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	c := &Client{
+		hc:          hc,
+		userAgent:   "huaweicloud-job-exporter",
+		now:         time.Now,
+		maxBody:     1 << 20,
+		attempts:    4,
+		retryBase:   200 * time.Millisecond,
+		retryMax:    5 * time.Second,
+		authInitial: time.Minute,
+		authMax:     15 * time.Minute,
+		sleep:       sleepCtx,
+		keys:        map[string]*keyState{},
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// GetJob asks for one job: GET {Endpoint}/v1/{ProjectID}/jobs/{jobID}.
+func (c *Client) GetJob(ctx context.Context, t Target, jobID string) (*Job, error) {
+	if jobID == "" {
+		return nil, errors.New("empty job id")
+	}
+	status, body, err := c.get(ctx, t, []string{"v1", t.ProjectID, "jobs", jobID}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return ParseJob(t.Service, status, body)
+}
+
+// TraceQuery selects CTS traces. From and To bound the record time (exclusive); Next is the marker of
+// the previous page.
+type TraceQuery struct {
+	TraceType   string // "system" when empty
+	ServiceType string // "ECS", "EVS" ...
+	Next        string
+	Limit       int // 1..200, default 200
+	From, To    time.Time
+}
+
+// TracePage is one page of ListTraces. Marker is empty on the last page.
+type TracePage struct {
+	Traces []Trace
+	Marker string
+	Count  int
+}
+
+// Trace is the part of a CTS trace that discovery needs.
+type Trace struct {
+	TraceID      string
+	TraceName    string
+	ServiceType  string
+	ResourceType string
+	ResourceID   string
+	Code         string // HTTP status of the traced request
+	Response     string // body of the traced answer: for job-creating calls it names the job_id
+	Time         time.Time
+}
+
+type wireTrace struct {
+	TraceID      text `json:"trace_id"`
+	TraceName    text `json:"trace_name"`
+	ServiceType  text `json:"service_type"`
+	ResourceType text `json:"resource_type"`
+	ResourceID   text `json:"resource_id"`
+	Code         text `json:"code"`
+	Response     text `json:"response"`
+	Time         text `json:"time"`
+}
+
+// ListTraces reads one page of CTS traces: GET {Endpoint}/v3/{ProjectID}/traces.
+func (c *Client) ListTraces(ctx context.Context, t Target, q TraceQuery) (*TracePage, error) {
+	v := url.Values{}
+	v.Set("trace_type", q.TraceType)
+	if q.TraceType == "" {
+		v.Set("trace_type", "system")
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > 200 {
+		limit = 200
+	}
+	v.Set("limit", strconv.Itoa(limit))
+	if q.ServiceType != "" {
+		v.Set("service_type", q.ServiceType)
+	}
+	if q.Next != "" {
+		v.Set("next", q.Next)
+	}
+	if !q.From.IsZero() {
+		v.Set("from", strconv.FormatInt(q.From.UnixMilli(), 10))
+	}
+	if !q.To.IsZero() {
+		v.Set("to", strconv.FormatInt(q.To.UnixMilli(), 10))
+	}
+	_, body, err := c.get(ctx, t, []string{"v3", t.ProjectID, "traces"}, v)
+	if err != nil {
+		return nil, err
+	}
+	var w struct {
+		Traces   []wireTrace `json:"traces"`
+		MetaData struct {
+			Count  int  `json:"count"`
+			Marker text `json:"marker"`
+		} `json:"meta_data"`
+	}
+	if err := json.Unmarshal(body, &w); err != nil {
+		return nil, fmt.Errorf("%w: traces body is not valid JSON: %v", errBadResponse, err)
+	}
+	page := &TracePage{Marker: string(w.MetaData.Marker), Count: w.MetaData.Count, Traces: make([]Trace, 0, len(w.Traces))}
+	for _, wt := range w.Traces {
+		page.Traces = append(page.Traces, Trace{
+			TraceID: string(wt.TraceID), TraceName: string(wt.TraceName), ServiceType: string(wt.ServiceType),
+			ResourceType: string(wt.ResourceType), ResourceID: string(wt.ResourceID), Code: string(wt.Code),
+			Response: string(wt.Response), Time: parseTime(string(wt.Time)),
+		})
+	}
+	return page, nil
+}
+
+// get sends a signed GET with retries and returns the status and body of a 2xx answer.
+func (c *Client) get(ctx context.Context, t Target, segments []string, query url.Values) (int, []byte, error) {
+	base, err := url.Parse(t.Endpoint)
+	if err != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https") {
+		return 0, nil, fmt.Errorf("invalid %s endpoint %q", t.Service, t.Endpoint)
+	}
+	if t.Credentials.AccessKey == "" || t.Credentials.SecretKey == "" {
+		return 0, nil, errors.New("no access key or secret key")
+	}
+	u := *base
+	prefix := strings.TrimSuffix(base.Path, "/")
+	raw := strings.TrimSuffix(base.EscapedPath(), "/")
+	u.Path, u.RawPath = prefix, raw
+	for _, s := range segments {
+		u.Path += "/" + s
+		u.RawPath += "/" + url.PathEscape(s)
+	}
+	u.RawQuery = query.Encode()
+
+	probe, err := c.admit(ctx, t.Credentials.AccessKey)
+	if err != nil {
+		return 0, nil, err
+	}
+	var authOutcome int // 0 unknown, 1 key works, -1 key rejected
+	defer func() {
+		if probe || authOutcome < 0 {
+			c.settle(t.Credentials.AccessKey, probe, authOutcome)
+		} else if authOutcome > 0 {
+			c.settle(t.Credentials.AccessKey, false, authOutcome)
+		}
+	}()
+
+	for attempt := 1; ; attempt++ {
+		status, body, err := c.once(ctx, t, &u)
+		var apiErr *APIError
+		switch {
+		case err == nil:
+			authOutcome = 1
+			return status, body, nil
+		case errors.As(err, &apiErr):
+			if apiErr.AuthFailure() {
+				authOutcome = -1
+				return 0, nil, err
+			}
+			authOutcome = 1 // the gateway let the key through
+			if !apiErr.Retryable() {
+				return 0, nil, err
+			}
+		default:
+			return 0, nil, err
+		}
+		if attempt >= c.attempts {
+			return 0, nil, err
+		}
+		wait := c.backoff(attempt)
+		if apiErr.RetryAfter > wait {
+			wait = apiErr.RetryAfter
+		}
+		// Waiting past the deadline only to fail is worse than failing now with the real reason.
+		if dl, ok := ctx.Deadline(); ok && c.now().Add(wait).After(dl) {
+			return 0, nil, err
+		}
+		if serr := c.sleep(ctx, wait); serr != nil {
+			return 0, nil, err
+		}
+	}
+}
+
+// backoff is "full jitter": uniform in [0, min(max, base*2^(attempt-1))], which spreads the retries of
+// many concurrent queries instead of synchronising them against a rate limit.
+func (c *Client) backoff(attempt int) time.Duration {
+	bound := c.retryBase << (attempt - 1)
+	if bound > c.retryMax || bound <= 0 {
+		bound = c.retryMax
+	}
+	if bound <= 0 {
+		return 0
+	}
+	return rand.N(bound + 1)
+}
+
+// once sends one attempt.
+func (c *Client) once(ctx context.Context, t Target, u *url.URL) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Project-Id", t.ProjectID)
+	req.Header.Set("Host", u.Host)
+	if err := Sign(req, nil, t.Credentials, c.now()); err != nil {
+		return 0, nil, err
+	}
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.observe(t, "error", time.Since(start))
+		return 0, nil, err
+	}
+	body, rerr := c.readBody(resp)
+	c.observe(t, strconv.Itoa(resp.StatusCode), time.Since(start))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return 0, nil, newAPIError(resp, body, c.now())
+	}
+	if rerr != nil {
+		return 0, nil, rerr
+	}
+	// ECS answers flow control with HTTP 202 and an error body; it must not pass for a job.
+	if bytes.Contains(body, []byte(`"code"`)) || bytes.Contains(body, []byte(`"error_code"`)) {
+		if code, msg, ok := parseAPIError(body); ok {
+			e := &APIError{StatusCode: resp.StatusCode, Code: code, Message: msg, RequestID: resp.Header.Get("X-Request-Id"),
+				RetryAfter: retryAfter(resp.Header.Get("Retry-After"), c.now())}
+			if e.Throttled() {
+				return 0, nil, e
+			}
+		}
+	}
+	return resp.StatusCode, body, nil
+}
+
+// readBody reads at most maxBody bytes and always leaves the connection reusable.
+func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+	defer func() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 256<<10))
+		resp.Body.Close()
+	}()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	if err != nil {
+		return body, err
+	}
+	if int64(len(body)) > c.maxBody {
+		return body[:c.maxBody], fmt.Errorf("%w: answer larger than %d bytes", errBadResponse, c.maxBody)
+	}
+	return body, nil
+}
+
+func (c *Client) observe(t Target, code string, d time.Duration) {
+	if c.obs != nil {
+		c.obs.ObserveRequest(t.Service, t.Region, code, d)
+	}
+}
+
+// admit lets a request for access key ak go ahead, or refuses it while the key is backed off. probe is
+// true when this request is the one that finds out whether a not yet proven key works.
+func (c *Client) admit(ctx context.Context, ak string) (probe bool, err error) {
+	for {
+		c.mu.Lock()
+		st := c.keys[ak]
+		if st == nil {
+			st = &keyState{}
+			c.keys[ak] = st
+		}
+		switch {
+		case st.good:
+			c.mu.Unlock()
+			return false, nil
+		case c.now().Before(st.until):
+			until := st.until
+			c.mu.Unlock()
+			return false, fmt.Errorf("%w until %s", ErrAuthBackoff, until.UTC().Format(time.RFC3339))
+		case st.probe == nil:
+			st.probe = make(chan struct{})
+			c.mu.Unlock()
+			return true, nil
+		}
+		wait := st.probe
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+}
+
+// settle records what a request learnt about its key: 1 works, -1 rejected, 0 nothing (no answer).
+func (c *Client) settle(ak string, probe bool, outcome int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.keys[ak]
+	if st == nil {
+		return
+	}
+	switch {
+	case outcome > 0:
+		st.good, st.failures, st.until = true, 0, time.Time{}
+	case outcome < 0:
+		st.good = false
+		st.failures++
+		d := c.authInitial << (st.failures - 1)
+		if d > c.authMax || d <= 0 {
+			d = c.authMax
+		}
+		st.until = c.now().Add(d)
+	}
+	if probe && st.probe != nil {
+		close(st.probe)
+		st.probe = nil
+	}
+}
