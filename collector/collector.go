@@ -51,6 +51,9 @@ type Collector struct {
 	logger  log.Logger
 	metrics *ExporterMetrics
 	now     func() time.Time
+	// waitHook runs when a Refresh starts waiting for queries another Refresh owns; tests use it to
+	// overlap two scrapes deterministically.
+	waitHook func()
 
 	mu      sync.Mutex
 	opts    Options
@@ -204,6 +207,9 @@ func (c *Collector) Refresh(ctx context.Context) {
 		}
 	}
 	c.mu.Unlock()
+	if len(waits) > 0 && c.waitHook != nil {
+		c.waitHook()
+	}
 
 	var wg sync.WaitGroup
 	for _, e := range own {

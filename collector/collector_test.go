@@ -171,8 +171,11 @@ func TestConcurrentRefreshesShareInflightQueries(t *testing.T) {
 	for range ids {
 		<-g.started // every query of the first scrape is in flight
 	}
+	waiting := make(chan struct{})
+	c.waitHook = func() { close(waiting) }
 	done2 := make(chan struct{})
 	go func() { c.Refresh(t.Context()); close(done2) }()
+	<-waiting
 	select {
 	case <-done2:
 		t.Fatal("second scrape returned before the shared queries finished")

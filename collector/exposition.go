@@ -24,13 +24,13 @@ func (c *Collector) WriteText(w io.Writer) error {
 	c.eachSample(func(f *family, lv []string, v float64) {
 		b := append(bufs[f.index], f.name...)
 		b = append(b, '{')
-		for i, name := range f.labels {
+		for i, li := range f.order {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, name...)
+			b = append(b, f.labels[li]...)
 			b = append(b, '=', '"')
-			b = appendEscaped(b, lv[i], true)
+			b = appendEscaped(b, lv[li], true)
 			b = append(b, '"')
 		}
 		b = append(b, '}', ' ')

@@ -13,17 +13,14 @@ import (
 
 const namespace = "huaweicloud"
 
-// The job statuses Huawei documents (ECS "Querying Job Execution Status"); PENDING_PAYMENT is only in the
-// current ECS and BMS docs but every job's StateSet carries it so that queries need not care.
+// The job statuses Huawei documents; PENDING_PAYMENT is only in the current ECS and BMS docs but every
+// job's StateSet carries it so that queries need not care.
 const (
-	statusInit           = "INIT"
-	statusRunning        = "RUNNING"
-	statusSuccess        = "SUCCESS"
-	statusFail           = "FAIL"
-	statusPendingPayment = "PENDING_PAYMENT"
+	statusSuccess = huaweicloud.StatusSuccess
+	statusFail    = huaweicloud.StatusFail
 )
 
-var knownStatuses = []string{statusInit, statusRunning, statusSuccess, statusFail, statusPendingPayment}
+var knownStatuses = [...]string{huaweicloud.StatusInit, huaweicloud.StatusRunning, statusSuccess, statusFail, huaweicloud.StatusPendingPayment}
 
 func knownStatus(s string) bool { return statusIndex(s) >= 0 }
 
@@ -44,7 +41,8 @@ type family struct {
 	index  int
 	name   string
 	help   string
-	labels []string // all label names, in order
+	labels []string // all label names, in the order of label values
+	order  []int    // indexes of labels sorted by name: client_golang's exposition order, kept by WriteText
 	desc   *prometheus.Desc
 }
 
@@ -54,6 +52,11 @@ var families []*family
 func newFamily(name, help string, labels []string) *family {
 	f := &family{index: len(families), name: prometheus.BuildFQName(namespace, "job", name), help: help, labels: labels}
 	f.desc = prometheus.NewDesc(f.name, help, labels, nil)
+	f.order = make([]int, len(labels))
+	for i := range f.order {
+		f.order[i] = i
+	}
+	sort.Slice(f.order, func(a, b int) bool { return labels[f.order[a]] < labels[f.order[b]] })
 	families = append(families, f)
 	return f
 }

@@ -32,8 +32,6 @@ var (
 	regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z0-9]+)+$`)
 	// Project ids are UUIDs without dashes, lower-case.
 	projectIDRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
-	// Job ids go into the request path; this keeps them to characters that need no escaping.
-	jobIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 )
 
 // Validate checks the whole configuration and reports every problem at once, each naming its field
@@ -149,7 +147,7 @@ func (v *validator) project(path string, p *Project) {
 		case job.ID == "":
 			v.addf("%s.id: required", jp)
 			ok = false
-		case !jobIDRE.MatchString(job.ID):
+		case !huaweicloud.ValidJobID(job.ID):
 			v.addf("%s.id: %q is not a job id (1 to 128 of A-Z a-z 0-9 . _ -)", jp, job.ID)
 			ok = false
 		}

@@ -1,0 +1,169 @@
+package discovery
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+)
+
+// TraceLister reads CTS traces; *huaweicloud.Client is one.
+type TraceLister interface {
+	ListTraces(ctx context.Context, t huaweicloud.Target, q huaweicloud.TraceQuery) (*huaweicloud.TracePage, error)
+}
+
+// CTSOptions tunes a CTS source.
+type CTSOptions struct {
+	Services  []huaweicloud.Service // job services whose traces are read
+	Lookback  time.Duration         // how far back the first run reads (default 1h)
+	Retain    time.Duration         // how long a found job stays watched after its trace (added to Lookback)
+	PageLimit int                   // traces per page, 1..200 (default 200)
+	MaxPages  int                   // pages per service per run (default 50); the rest waits for the next run
+	Now       func() time.Time
+}
+
+// windowOverlap re-reads the end of the previous window: CTS records traces a little after the call, so
+// a trace can appear with a time the previous run already covered.
+const windowOverlap = 2 * time.Minute
+
+// CTS finds jobs in the responses of job-creating calls recorded by the Cloud Trace Service. The first run
+// reads Lookback; later runs read only what is new since the previous run (with an overlap), so a run
+// costs a page or two per service instead of the whole history.
+type CTS struct {
+	lister  TraceLister
+	cts     huaweicloud.Target
+	targets map[huaweicloud.Service]huaweicloud.Target
+	opts    CTSOptions
+
+	mu    sync.Mutex
+	last  time.Time           // end of the last good window, zero before the first
+	found map[string]foundJob // by WatchedJob.Key
+}
+
+type foundJob struct {
+	job  collector.WatchedJob
+	seen time.Time // time of the trace that named it
+}
+
+// NewCTS reads traces from the CTS endpoint in cts and watches the jobs it finds at targets[service].
+func NewCTS(lister TraceLister, cts huaweicloud.Target, targets map[huaweicloud.Service]huaweicloud.Target, opts CTSOptions) *CTS {
+	if opts.Lookback <= 0 {
+		opts.Lookback = time.Hour
+	}
+	if opts.PageLimit <= 0 || opts.PageLimit > 200 {
+		opts.PageLimit = 200
+	}
+	if opts.MaxPages <= 0 {
+		opts.MaxPages = 50
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if len(opts.Services) == 0 {
+		opts.Services = huaweicloud.JobServices
+	}
+	return &CTS{lister: lister, cts: cts, targets: targets, opts: opts, found: map[string]foundJob{}}
+}
+
+// Name is unique per project, since each project has its own trail.
+func (c *CTS) Name() string { return "cts/" + c.cts.Region + "/" + c.cts.ProjectID }
+
+// Discover reads the new traces of every configured service and returns all jobs still retained.
+func (c *CTS) Discover(ctx context.Context) ([]collector.WatchedJob, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.opts.Now()
+	from := now.Add(-c.opts.Lookback)
+	if !c.last.IsZero() && c.last.Add(-windowOverlap).After(from) {
+		from = c.last.Add(-windowOverlap)
+	}
+	fresh := map[string]foundJob{}
+	for _, svc := range c.opts.Services {
+		target, ok := c.targets[svc]
+		if !ok {
+			continue
+		}
+		if err := c.readService(ctx, svc, target, from, now, fresh); err != nil {
+			// The window does not advance, so the next run reads these traces again.
+			return nil, err
+		}
+	}
+	for k, f := range fresh {
+		if old, ok := c.found[k]; !ok || f.seen.After(old.seen) {
+			c.found[k] = f
+		}
+	}
+	c.last = now
+	cutoff := now.Add(-c.opts.Lookback - c.opts.Retain)
+	jobs := make([]collector.WatchedJob, 0, len(c.found))
+	for k, f := range c.found {
+		if f.seen.Before(cutoff) {
+			delete(c.found, k)
+			continue
+		}
+		jobs = append(jobs, f.job)
+	}
+	sort.Slice(jobs, func(i, j int) bool { return jobs[i].Key() < jobs[j].Key() })
+	return jobs, nil
+}
+
+func (c *CTS) readService(ctx context.Context, svc huaweicloud.Service, target huaweicloud.Target, from, to time.Time, into map[string]foundJob) error {
+	next := ""
+	for page := 0; page < c.opts.MaxPages; page++ {
+		p, err := c.lister.ListTraces(ctx, c.cts, huaweicloud.TraceQuery{
+			ServiceType: strings.ToUpper(string(svc)), Limit: c.opts.PageLimit, Next: next, From: from, To: to,
+		})
+		if err != nil {
+			return fmt.Errorf("list %s traces: %w", strings.ToUpper(string(svc)), err)
+		}
+		for _, tr := range p.Traces {
+			for _, id := range JobIDs(tr.Response) {
+				w := collector.WatchedJob{Target: target, JobID: id}
+				seen := tr.Time
+				if seen.IsZero() {
+					seen = to
+				}
+				into[w.Key()] = foundJob{job: w, seen: seen}
+			}
+		}
+		if p.Marker == "" || len(p.Traces) == 0 || p.Marker == next {
+			return nil
+		}
+		next = p.Marker
+	}
+	return nil
+}
+
+// JobIDs extracts the job ids from the recorded answer of a call: {"job_id": "..."} for the 202 of a
+// job-creating call, the job itself for ECS traces that record the outcome, and "job_ids" lists of batch
+// calls. Anything else (not JSON, no id, ids that are not job ids) yields nothing.
+func JobIDs(response string) []string {
+	response = strings.TrimSpace(response)
+	if response == "" || response[0] != '{' {
+		return nil
+	}
+	var v struct {
+		JobID  any   `json:"job_id"`
+		JobIDs []any `json:"job_ids"`
+	}
+	if json.Unmarshal([]byte(response), &v) != nil {
+		return nil
+	}
+	var ids []string
+	add := func(x any) {
+		if s, ok := x.(string); ok && huaweicloud.ValidJobID(s) {
+			ids = append(ids, s)
+		}
+	}
+	add(v.JobID)
+	for _, x := range v.JobIDs {
+		add(x)
+	}
+	return ids
+}
