@@ -91,7 +91,8 @@ func (e *exporter) apply(ctx context.Context, cfg *config.Config, getenv func(st
 		// A fresh client forgets auth back-off state; that only happens when the HTTP settings change.
 		client = huaweicloud.NewClient(hc,
 			huaweicloud.WithUserAgent("huaweicloud-job-exporter/"+version.Version),
-			huaweicloud.WithObserver(e.metrics))
+			huaweicloud.WithObserver(e.metrics),
+			huaweicloud.WithAdaptiveRateLimit())
 	}
 
 	opts := collector.Options{

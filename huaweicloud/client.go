@@ -37,8 +37,11 @@ type Client struct {
 	authMax     time.Duration
 	sleep       func(ctx context.Context, d time.Duration) error
 
-	mu   sync.Mutex
-	keys map[string]*keyState
+	adaptive bool
+
+	mu       sync.Mutex
+	keys     map[string]*keyState
+	limiters map[string]*adaptiveLimiter // by endpoint host and access key
 }
 
 // keyState guards one access key. Until a key has been seen to work, a single probe request is in flight
@@ -74,6 +77,10 @@ func WithRetry(maxAttempts int, base, max time.Duration) Option {
 	}
 }
 
+// WithAdaptiveRateLimit paces requests per endpoint and access key once the cloud throttles them (see
+// adaptiveLimiter), instead of answering every 429 with more concurrent retries.
+func WithAdaptiveRateLimit() Option { return func(c *Client) { c.adaptive = true } }
+
 // WithAuthBackoff sets how long an access key rests after an authentication failure: initial, doubling
 // on every further failure up to max.
 func WithAuthBackoff(initial, max time.Duration) Option {
@@ -104,6 +111,7 @@ func NewClient(hc *http.Client, opts ...Option) *Client {
 		authMax:     15 * time.Minute,
 		sleep:       sleepCtx,
 		keys:        map[string]*keyState{},
+		limiters:    map[string]*adaptiveLimiter{},
 	}
 	for _, o := range opts {
 		o(c)
@@ -255,9 +263,22 @@ func (c *Client) get(ctx context.Context, t Target, segments []string, query url
 		}
 	}()
 
+	lim := c.limiter(u.Host, t.Credentials.AccessKey)
 	for attempt := 1; ; attempt++ {
+		if lim != nil {
+			if err := lim.wait(ctx, c.now, c.sleep); err != nil {
+				return 0, nil, fmt.Errorf("waiting for the rate limit: %w", err)
+			}
+		}
 		status, body, err := c.once(ctx, t, &u)
 		var apiErr *APIError
+		if lim != nil {
+			if errors.As(err, &apiErr) && apiErr.Throttled() {
+				lim.throttled(c.now(), apiErr.RetryAfter)
+			} else if err == nil {
+				lim.succeeded()
+			}
+		}
 		switch {
 		case err == nil:
 			authOutcome = 1
@@ -289,6 +310,21 @@ func (c *Client) get(ctx context.Context, t Target, segments []string, query url
 			return 0, nil, err
 		}
 	}
+}
+
+func (c *Client) limiter(host, ak string) *adaptiveLimiter {
+	if !c.adaptive {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := host + "|" + ak
+	l := c.limiters[k]
+	if l == nil {
+		l = &adaptiveLimiter{}
+		c.limiters[k] = l
+	}
+	return l
 }
 
 // backoff is "full jitter": uniform in [0, min(max, base*2^(attempt-1))], which spreads the retries of

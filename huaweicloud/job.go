@@ -181,3 +181,18 @@ func parseTime(s string) time.Time {
 	}
 	return time.Time{}
 }
+
+// ValidJobID reports whether id looks like a job id: Huawei's are 32 hex characters, but other shapes
+// are accepted as long as they are safe in a URL path segment and a label value.
+func ValidJobID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,103 @@
+package huaweicloud
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// adaptiveLimiter paces the requests of one endpoint and access key after the cloud has said "too many".
+//
+// Huawei's gateway limits are per user and API and are not published (APIG.0308 names the limit only in
+// its message), and a fixed client-side rate would either waste the budget or still hit it. So the
+// limiter starts unlimited and, on the first throttled answer, drops to half the rate it was actually
+// sending at (multiplicative decrease) and pauses for Retry-After; every good answer then raises the rate
+// a little (additive increase, about +1 request/s per second), until it is fast enough to be switched off
+// again. Under a steady limit the rate settles just below it, which keeps 429s to a trickle instead of
+// one per concurrent query.
+type adaptiveLimiter struct {
+	mu         sync.Mutex
+	rate       float64   // requests per second; 0 = unlimited
+	next       time.Time // earliest start of the next request while limited
+	pauseUntil time.Time
+	window     [2]int // requests sent in the current and the previous second, for the observed rate
+	windowAt   time.Time
+}
+
+const (
+	limiterMinRate = 0.5
+	limiterMaxRate = 500 // above this the limiter switches itself off
+)
+
+// wait blocks until a request may start, or ctx ends.
+func (l *adaptiveLimiter) wait(ctx context.Context, now func() time.Time, sleep func(context.Context, time.Duration) error) error {
+	l.mu.Lock()
+	t := now()
+	l.count(t)
+	start := t
+	if start.Before(l.pauseUntil) {
+		start = l.pauseUntil
+	}
+	if l.rate > 0 {
+		if start.Before(l.next) {
+			start = l.next
+		}
+		l.next = start.Add(time.Duration(float64(time.Second) / l.rate))
+	}
+	l.mu.Unlock()
+	if d := start.Sub(t); d > 0 {
+		if dl, ok := ctx.Deadline(); ok && start.After(dl) {
+			return context.DeadlineExceeded
+		}
+		return sleep(ctx, d)
+	}
+	return nil
+}
+
+// count keeps a two-second view of how many requests were sent.
+func (l *adaptiveLimiter) count(t time.Time) {
+	sec := t.Truncate(time.Second)
+	switch {
+	case sec.Equal(l.windowAt):
+	case sec.Sub(l.windowAt) == time.Second:
+		l.window = [2]int{0, l.window[0]}
+		l.windowAt = sec
+	default:
+		l.window = [2]int{}
+		l.windowAt = sec
+	}
+	l.window[0]++
+}
+
+func (l *adaptiveLimiter) throttled(t time.Time, retryAfter time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	observed := float64(l.window[0] + l.window[1])
+	if l.windowAt.Equal(t.Truncate(time.Second)) {
+		// Two windows cover between one and two seconds; the average is close enough.
+		observed /= 1.5
+	}
+	rate := l.rate
+	if rate == 0 || observed < rate {
+		rate = observed
+	}
+	l.rate = max(rate/2, limiterMinRate)
+	if retryAfter <= 0 {
+		retryAfter = time.Second
+	}
+	if p := t.Add(retryAfter); p.After(l.pauseUntil) {
+		l.pauseUntil = p
+	}
+}
+
+func (l *adaptiveLimiter) succeeded() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.rate == 0 {
+		return
+	}
+	l.rate += 1 / l.rate
+	if l.rate > limiterMaxRate {
+		l.rate = 0
+	}
+}
