@@ -11,7 +11,7 @@ LDFLAGS   := -s -w \
 	-X github.com/prometheus/common/version.BuildUser=make \
 	-X github.com/prometheus/common/version.BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: all build test lint style checkrules checkmetrics bench demo
+.PHONY: all build test lint style checkrules checkmetrics bench screenshot demo
 
 all: style lint test build
 
@@ -38,8 +38,15 @@ checkmetrics: build
 	for i in $$(seq 50); do curl -fs http://127.0.0.1:19867/metrics >/tmp/hje-metrics.txt 2>/dev/null && break; sleep 0.2; done; \
 	promtool check metrics < /tmp/hje-metrics.txt
 
+# The figures of README's Performance section: the end-to-end command, then the Go benchmarks of the
+# /metrics path and the collector's heap.
 bench:
 	$(GO) run ./cmd/hjebench
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=20x ./collector
+
+# Renders the landing page in headless Chromium into docs/landing-page.png.
+screenshot:
+	HJE_SCREENSHOT=docs/landing-page.png $(GO) test -count=1 -run TestLandingPageInChromium -v ./e2e
 
 demo:
 	$(GO) run . --demo

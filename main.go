@@ -235,8 +235,10 @@ func newLoggers(w io.Writer, lvl, format string) (log.Logger, *slog.Logger) {
 	default:
 		opt, slvl = level.AllowInfo(), slog.LevelInfo
 	}
+	// ts and caller are bound below the level filter, so that lines read "ts=... caller=... level=info
+	// msg=..." like every Prometheus exporter's; depth 5 skips the filter and level wrappers.
+	logger = log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.Caller(5))
 	logger = level.NewFilter(logger, opt)
-	logger = log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
 	return logger, slog.New(slgk.NewGoKitHandler(logger, slvl))
 }
 
