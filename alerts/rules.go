@@ -1,0 +1,96 @@
+package alerts
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"gopkg.in/yaml.v2"
+)
+
+// FilePattern matches the rule files of a directory; test files live in tests/ and do not match.
+const FilePattern = "*.rules.yml"
+
+// Group is a rule group of a Prometheus rule file.
+type Group struct {
+	Name     string `yaml:"name"`
+	Interval string `yaml:"interval,omitempty"`
+	Limit    int    `yaml:"limit,omitempty"`
+	Rules    []Rule `yaml:"rules"`
+}
+
+// Rule is an alerting or recording rule, with the fields Prometheus 2.42 accepts.
+type Rule struct {
+	Alert         string            `yaml:"alert,omitempty"`
+	Record        string            `yaml:"record,omitempty"`
+	Expr          string            `yaml:"expr"`
+	For           string            `yaml:"for,omitempty"`
+	KeepFiringFor string            `yaml:"keep_firing_for,omitempty"`
+	Labels        map[string]string `yaml:"labels,omitempty"`
+	Annotations   map[string]string `yaml:"annotations,omitempty"`
+}
+
+type ruleFile struct {
+	Groups []Group `yaml:"groups"`
+}
+
+// Files returns the rule files of dir, sorted.
+func Files(dir string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, FilePattern))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no %s files in %s", FilePattern, dir)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// Groups reads the rule groups of every rule file of dir. Decoding is strict: an unknown key (a typo
+// Prometheus would reject) is an error.
+func Groups(dir string) ([]Group, error) {
+	files, err := Files(dir)
+	if err != nil {
+		return nil, err
+	}
+	var groups []Group
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var rf ruleFile
+		if err := yaml.UnmarshalStrict(b, &rf); err != nil {
+			return nil, fmt.Errorf("parse %s: %w", f, err)
+		}
+		if len(rf.Groups) == 0 {
+			return nil, fmt.Errorf("parse %s: no rule groups", f)
+		}
+		groups = append(groups, rf.Groups...)
+	}
+	return groups, nil
+}
+
+// Expressions returns the PromQL expression of every alert of the rule files of dir, by alert name.
+// An alert name defined twice is an error: the map could only keep one of them.
+func Expressions(dir string) (map[string]string, error) {
+	groups, err := Groups(dir)
+	if err != nil {
+		return nil, err
+	}
+	exprs := map[string]string{}
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" {
+				continue
+			}
+			if _, dup := exprs[r.Alert]; dup {
+				return nil, fmt.Errorf("alert %s defined more than once", r.Alert)
+			}
+			exprs[r.Alert] = r.Expr
+		}
+	}
+	return exprs, nil
+}
