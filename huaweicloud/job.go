@@ -107,7 +107,7 @@ func ParseJob(s Service, status int, body []byte) (*Job, error) {
 		}
 		return nil, fmt.Errorf("%w: job body is not valid JSON: %v", errBadResponse, err)
 	}
-	if w.Status == nil || *w.Status == "" {
+	if w.Status == nil || strings.TrimSpace(string(*w.Status)) == "" {
 		if code, msg, ok := parseAPIError(body); ok {
 			return nil, &APIError{StatusCode: status, Code: code, Message: msg}
 		}
@@ -185,7 +185,7 @@ func parseTime(s string) time.Time {
 // ValidJobID reports whether id looks like a job id: Huawei's are 32 hex characters, but other shapes
 // are accepted as long as they are safe in a URL path segment and a label value.
 func ValidJobID(id string) bool {
-	if len(id) == 0 || len(id) > 128 {
+	if len(id) == 0 || len(id) > 128 || id == "." || id == ".." {
 		return false
 	}
 	for i := 0; i < len(id); i++ {

@@ -1,0 +1,71 @@
+package huaweicloud
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseService(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Service
+		wantErr bool
+	}{
+		{"ecs", ECS, false},
+		{"ECS", ECS, false},
+		{"Evs", EVS, false},
+		{"bMs", BMS, false},
+		{"IMS", IMS, false},
+		{"cts", "", true}, // discovery only, not a job service
+		{"CTS", "", true},
+		{"", "", true},
+		{" ecs", "", true},
+		{"ecs ", "", true},
+		{"ec2", "", true},
+		{"ecs,evs", "", true},
+	}
+	for _, tc := range tests {
+		got, err := ParseService(tc.in)
+		if got != tc.want || (err != nil) != tc.wantErr {
+			t.Errorf("ParseService(%q) = %q, %v; want %q, error %v", tc.in, got, err, tc.want, tc.wantErr)
+			continue
+		}
+		if err != nil {
+			msg := err.Error()
+			if !strings.Contains(msg, `"`+tc.in+`"`) || !strings.Contains(msg, "ecs, evs, bms, ims") {
+				t.Errorf("ParseService(%q) error %q does not name the input and the valid services", tc.in, msg)
+			}
+			if strings.Contains(msg, "cts,") || strings.HasSuffix(msg, "cts)") {
+				t.Errorf("ParseService(%q) error %q offers cts", tc.in, msg)
+			}
+		}
+	}
+	if want := []Service{ECS, EVS, BMS, IMS}; !slices.Equal(JobServices, want) {
+		t.Errorf("JobServices = %v, want %v", JobServices, want)
+	}
+	for _, s := range JobServices {
+		if got, err := ParseService(string(s)); err != nil || got != s {
+			t.Errorf("ParseService(%q) = %q, %v", s, got, err)
+		}
+	}
+}
+
+func TestDefaultEndpoint(t *testing.T) {
+	tests := []struct {
+		svc    Service
+		region string
+		want   string
+	}{
+		{ECS, "ap-southeast-1", "https://ecs.ap-southeast-1.myhuaweicloud.com"},
+		{EVS, "cn-north-4", "https://evs.cn-north-4.myhuaweicloud.com"},
+		{BMS, "af-south-1", "https://bms.af-south-1.myhuaweicloud.com"},
+		{IMS, "la-north-2", "https://ims.la-north-2.myhuaweicloud.com"},
+		{CTS, "eu-west-101", "https://cts.eu-west-101.myhuaweicloud.com"},
+	}
+	for _, tc := range tests {
+		if got := DefaultEndpoint(tc.svc, tc.region); got != tc.want {
+			t.Errorf("DefaultEndpoint(%s, %s) = %q, want %q", tc.svc, tc.region, got, tc.want)
+		}
+	}
+}
