@@ -267,7 +267,7 @@ func (c *Client) get(ctx context.Context, t Target, segments []string, query url
 	for attempt := 1; ; attempt++ {
 		if lim != nil {
 			if err := lim.wait(ctx, c.now, c.sleep); err != nil {
-				return 0, nil, fmt.Errorf("waiting for the rate limit: %w", err)
+				return 0, nil, fmt.Errorf("%w: %w", errPaced, err)
 			}
 		}
 		status, body, err := c.once(ctx, t, &u)

@@ -70,6 +70,10 @@ func (e *APIError) Retryable() bool {
 // authentication failure.
 var ErrAuthBackoff = errors.New("access key backed off after an authentication failure")
 
+// errPaced marks a query given up while the adaptive rate limit held it back after throttling: it is
+// throttling, seen from this side.
+var errPaced = errors.New("held back by the rate limit after throttling")
+
 // errBadResponse marks answers that are not what the API documents (malformed JSON, no job in the body).
 var errBadResponse = errors.New("bad response")
 
@@ -99,6 +103,8 @@ func Reason(err error) string {
 		return ""
 	case errors.Is(err, ErrAuthBackoff):
 		return ReasonAuthBackoff
+	case errors.Is(err, errPaced):
+		return ReasonThrottled
 	case errors.As(err, &apiErr):
 		switch {
 		case apiErr.AuthFailure():
