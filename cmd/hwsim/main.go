@@ -1,0 +1,156 @@
+// Command hwsim runs the simulated Huawei Cloud (package simulator) on its own: the job API of ECS, EVS,
+// BMS and IMS and CTS traces on one loopback listener, with the demo scenario's jobs in motion. It prints
+// the URL and an exporter configuration that watches it, and runs until SIGINT or SIGTERM.
+//
+// It is a test tool: it refuses to listen on a non-loopback address unless --listen-address names that
+// address on the command line (an address from HWSIM_LISTEN_ADDRESS alone is not enough).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/simulator"
+)
+
+// The demo credentials of the exporter's --demo: they only open this loopback simulator.
+const (
+	demoAccessKey = "DEMOACCESSKEY0000001"
+	demoSecretKey = "DemoSecretKeyOnlyForTheLoopbackSimulator"
+	demoProjectID = "0123456789abcdef0123456789abcdef"
+	demoRegion    = "ap-southeast-1"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit code once ctx is done or on an error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := kingpin.New("hwsim", "A simulated Huawei Cloud (ECS/EVS/BMS/IMS job API and CTS traces) on loopback, for tests and demos.")
+	var listenSet bool
+	var (
+		listen       = app.Flag("listen-address", "Address to listen on. Non-loopback addresses must be given explicitly with this flag.").Envar("HWSIM_LISTEN_ADDRESS").Default("127.0.0.1:18000").IsSetByUser(&listenSet).String()
+		seed         = app.Flag("seed", "Random seed: job ids, faults, latency jitter and the scenario.").Default("1").Int64()
+		accessKey    = app.Flag("access-key", "Access key the simulator accepts.").Default(demoAccessKey).String()
+		secretKey    = app.Flag("secret-key", "Secret key of --access-key.").Default(demoSecretKey).String()
+		projectID    = app.Flag("project-id", "Project id the simulator serves (other projects get 403 APIG.0302).").Default(demoProjectID).String()
+		region       = app.Flag("region", "Region named in CTS traces and the printed configuration.").Default(demoRegion).String()
+		latency      = app.Flag("latency", "Latency added to every answer.").Default("0s").Duration()
+		jitter       = app.Flag("latency-jitter", "Extra random latency, uniform in [0, this).").Default("0s").Duration()
+		rateLimit    = app.Flag("rate-limit", "Requests per second before throttling (429 APIG.0308 / 202 Common.0024); 0 = unlimited.").Default("0").Float64()
+		flowShare    = app.Flag("flow-control-share", "Share of throttled job queries answered with 202 Common.0024 instead of 429.").Default("0").Float64()
+		serverErrors = app.Flag("server-error-rate", "Share of answers that are 500 Common.0002.").Default("0").Float64()
+		malformed    = app.Flag("malformed-rate", "Share of answers that are truncated JSON with status 200.").Default("0").Float64()
+		retention    = app.Flag("retention", "How long final jobs stay queryable after their end (negative: forever).").Default("24h").Duration()
+		scenario     = app.Flag("scenario", "Run the demo scenario (a few dozen jobs in motion, new ones every 3s); --no-scenario serves an empty cloud.").Default("true").Bool()
+	)
+	app.HelpFlag.Short('h')
+	app.Writer(stdout)
+	app.ErrorWriter(stderr)
+	exit := -1
+	app.Terminate(func(code int) { exit = code }) // --help: print and return instead of os.Exit
+	_, err := app.Parse(args)
+	switch {
+	case exit >= 0:
+		return exit
+	case err != nil:
+		fmt.Fprintf(stderr, "hwsim: %v (try --help)\n", err)
+		return 2
+	}
+	if !listenSet && !loopback(*listen) {
+		fmt.Fprintf(stderr, "hwsim: refusing to listen on %q, which is not a loopback address: this is a test tool with public demo "+
+			"credentials. Pass --listen-address=%s explicitly if you really mean it.\n", *listen, *listen)
+		return 2
+	}
+	for name, v := range map[string]float64{"flow-control-share": *flowShare, "server-error-rate": *serverErrors, "malformed-rate": *malformed} {
+		if v < 0 || v > 1 {
+			fmt.Fprintf(stderr, "hwsim: --%s must be between 0 and 1, not %g\n", name, v)
+			return 2
+		}
+	}
+	if *accessKey == "" || *secretKey == "" {
+		fmt.Fprintln(stderr, "hwsim: --access-key and --secret-key must not be empty")
+		return 2
+	}
+
+	sim := simulator.New(simulator.Options{
+		Seed:             *seed,
+		Credentials:      map[string]string{*accessKey: *secretKey},
+		ProjectID:        *projectID,
+		Region:           *region,
+		Latency:          *latency,
+		LatencyJitter:    *jitter,
+		RateLimit:        *rateLimit,
+		FlowControlShare: *flowShare,
+		ServerErrorRate:  *serverErrors,
+		MalformedRate:    *malformed,
+		Retention:        *retention,
+	})
+	url, err := sim.Start(*listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "hwsim: %v\n", err)
+		return 1
+	}
+	defer sim.Close()
+
+	done := make(chan struct{})
+	if *scenario {
+		go func() {
+			defer close(done)
+			sim.RunScenario(ctx, simulator.DefaultScenario())
+		}()
+	} else {
+		close(done)
+	}
+
+	fmt.Fprintf(stdout, "hwsim: simulated Huawei Cloud listening on %s (project %s, region %s, seed %d, scenario %t)\n",
+		url, *projectID, *region, *seed, *scenario)
+	fmt.Fprintf(stdout, "hwsim: job API GET %s/v1/%s/jobs/{job_id} (ecs, evs, bms, ims), CTS GET %s/v3/%s/traces\n", url, *projectID, url, *projectID)
+	fmt.Fprintf(stdout, "hwsim: exporter configuration (save as hwsim.yml, run: huaweicloud-job-exporter --config.file=hwsim.yml):\n\n%s\n", configSnippet(url, *accessKey, *secretKey, *region, *projectID))
+
+	<-ctx.Done()
+	<-done
+	st := sim.Stats()
+	fmt.Fprintf(stdout, "hwsim: stopping after %d job queries (%d throttled, %d auth failures) and %d CTS requests\n",
+		st.Requests, st.Throttled, st.AuthFailures, st.TraceRequests)
+	return 0
+}
+
+// configSnippet is an exporter configuration that finds the simulator's jobs through CTS.
+func configSnippet(url, ak, sk, region, project string) string {
+	return fmt.Sprintf(`credentials:
+  access_key: %s
+  secret_key: %s
+min_query_interval: 2s
+projects:
+  - region: %s
+    project_id: %s
+    endpoints: {ecs: %[5]s, evs: %[5]s, bms: %[5]s, ims: %[5]s, cts: %[5]s}
+    discovery:
+      cts: {enabled: true, interval: 10s, lookback: 1h}
+`, ak, sk, region, project, url)
+}
+
+// loopback reports whether addr (host:port) names only loopback interfaces. An empty host means every
+// interface and is not loopback.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
