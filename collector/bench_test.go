@@ -41,7 +41,8 @@ func populated(tb testing.TB, n int) *Collector {
 		jobs[i] = WatchedJob{Target: huaweicloud.Target{Service: huaweicloud.JobServices[i%4], Region: "ap-southeast-1", ProjectID: "0123456789abcdef0123456789abcdef"}, JobID: id}
 	}
 	// A long min_query_interval keeps the benchmark on the exposition path, away from the (fake) API.
-	c := New(g, Options{Concurrency: 64, MinQueryInterval: time.Hour, FinalJobTTL: 24 * time.Hour}, nil)
+	// The clock stands at the jobs' time, or the finished ones would already be retired.
+	c := New(g, Options{Concurrency: 64, MinQueryInterval: time.Hour, FinalJobTTL: 24 * time.Hour}, nil, WithClock(func() time.Time { return t0 }))
 	c.SetJobs("config", jobs)
 	c.Refresh(tb.(interface{ Context() context.Context }).Context())
 	// Drop the fake API's copies of the answers so that heap figures count only the collector.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -206,17 +207,24 @@ func (c *Collector) Refresh(ctx context.Context) {
 			own = append(own, e)
 		}
 	}
+	// Longest-unrefreshed first: when throttling or the deadline lets only part of the jobs through,
+	// the next scrape continues with the others instead of refreshing the same ones again.
+	sort.SliceStable(own, func(i, j int) bool { return own[i].lastSuccess.Before(own[j].lastSuccess) })
 	c.mu.Unlock()
 	if len(waits) > 0 && c.waitHook != nil {
 		c.waitHook()
 	}
 
+	// Workers take the jobs in order; the shared semaphore still bounds queries across concurrent scrapes.
 	var wg sync.WaitGroup
-	for _, e := range own {
+	var next atomic.Int64
+	for range min(len(own), cap(sem)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.query(ctx, sem, e)
+			for i := next.Add(1) - 1; i < int64(len(own)); i = next.Add(1) - 1 {
+				c.query(ctx, sem, own[i])
+			}
 		}()
 	}
 	wg.Wait()

@@ -359,3 +359,57 @@ func TestTruncate(t *testing.T) {
 		t.Errorf("truncate newline = %q", got)
 	}
 }
+
+// budgetGetter answers RUNNING and cancels the scrape after budget answers, like a deadline or a rate
+// limit that lets only part of the jobs through.
+type budgetGetter struct {
+	mu     sync.Mutex
+	budget int
+	cancel context.CancelFunc
+	asked  []string
+}
+
+func (b *budgetGetter) GetJob(ctx context.Context, _ huaweicloud.Target, id string) (*huaweicloud.Job, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.budget == 0 {
+		return nil, context.Canceled
+	}
+	b.budget--
+	b.asked = append(b.asked, id)
+	if b.budget == 0 {
+		b.cancel()
+	}
+	return job(id, "RUNNING"), nil
+}
+
+func TestPartialRefreshesRotateThroughJobs(t *testing.T) {
+	ids := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"}
+	g := &budgetGetter{}
+	clk := &fakeClock{t: t0}
+	c := New(g, Options{Concurrency: 1, FinalJobTTL: time.Hour}, nil, WithClock(clk.Now))
+	c.SetJobs("config", watched(ids...))
+	seen := map[string]int{}
+	for scrape := range 3 {
+		ctx, cancel := context.WithCancel(t.Context())
+		g.mu.Lock()
+		g.budget, g.cancel, g.asked = 3, cancel, nil
+		g.mu.Unlock()
+		c.Refresh(ctx)
+		cancel()
+		g.mu.Lock()
+		for _, id := range g.asked {
+			seen[id]++
+		}
+		if len(g.asked) != 3 {
+			t.Fatalf("scrape %d asked %v, want 3 jobs", scrape, g.asked)
+		}
+		g.mu.Unlock()
+		clk.Add(time.Second)
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("job %s refreshed %d times in 3 scrapes of 3 jobs each, want exactly 1 (rotation)", id, seen[id])
+		}
+	}
+}

@@ -101,14 +101,16 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect sends the metrics of every watched job from memory; Refresh is what talks to the API.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	c.eachSample(func(f *family, lv []string, v float64) {
+	c.eachSample(nil, func(f *family, lv []string, v float64) {
 		ch <- prometheus.MustNewConstMetric(f.desc, prometheus.GaugeValue, v, lv...)
 	})
 }
 
 // eachSample calls fn with every sample of every exported job, in the collector's sorted job order.
-// lv is only valid during the call.
-func (c *Collector) eachSample(fn func(f *family, lv []string, v float64)) {
+// begin, when not nil, is called before each job's samples with its base labels (service, region,
+// project_id, job_id, job_type), which every sample of the job starts with. lv is only valid during
+// the call.
+func (c *Collector) eachSample(begin func(base []string), fn func(f *family, lv []string, v float64)) {
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -120,6 +122,13 @@ func (c *Collector) eachSample(fn func(f *family, lv []string, v float64)) {
 			continue
 		}
 		w := e.watched
+		if begin != nil {
+			jobType := ""
+			if e.job != nil {
+				jobType = e.job.JobType
+			}
+			begin(append(lv[:0], string(w.Target.Service), w.Target.Region, w.Target.ProjectID, w.JobID, jobType))
+		}
 		lv = append(lv[:0], string(w.Target.Service), w.Target.Region, w.Target.ProjectID, w.JobID)
 		fn(querySuccessFam, lv, boolValue(e.ok))
 		if !e.lastSuccess.IsZero() {

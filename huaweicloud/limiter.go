@@ -20,6 +20,7 @@ type adaptiveLimiter struct {
 	rate       float64   // requests per second; 0 = unlimited
 	next       time.Time // earliest start of the next request while limited
 	pauseUntil time.Time
+	decreased  time.Time // last multiplicative decrease
 	window     [2]int // requests sent in the current and the previous second, for the observed rate
 	windowAt   time.Time
 }
@@ -38,17 +39,20 @@ func (l *adaptiveLimiter) wait(ctx context.Context, now func() time.Time, sleep 
 	if start.Before(l.pauseUntil) {
 		start = l.pauseUntil
 	}
+	if l.rate > 0 && start.Before(l.next) {
+		start = l.next
+	}
+	// A request that could not start before its deadline must not take a slot: the slots it would
+	// leave behind would hold back the next scrape's requests.
+	if dl, ok := ctx.Deadline(); ok && start.After(dl) {
+		l.mu.Unlock()
+		return context.DeadlineExceeded
+	}
 	if l.rate > 0 {
-		if start.Before(l.next) {
-			start = l.next
-		}
 		l.next = start.Add(time.Duration(float64(time.Second) / l.rate))
 	}
 	l.mu.Unlock()
 	if d := start.Sub(t); d > 0 {
-		if dl, ok := ctx.Deadline(); ok && start.After(dl) {
-			return context.DeadlineExceeded
-		}
 		return sleep(ctx, d)
 	}
 	return nil
@@ -72,6 +76,18 @@ func (l *adaptiveLimiter) count(t time.Time) {
 func (l *adaptiveLimiter) throttled(t time.Time, retryAfter time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if retryAfter <= 0 {
+		retryAfter = time.Second
+	}
+	if p := t.Add(retryAfter); p.After(l.pauseUntil) {
+		l.pauseUntil = p
+	}
+	// The requests in flight when the limit was hit all come back throttled; they are one signal, not
+	// one each, or the rate would collapse to the floor after a single burst.
+	if !l.decreased.IsZero() && t.Sub(l.decreased) < time.Second {
+		return
+	}
+	l.decreased = t
 	observed := float64(l.window[0] + l.window[1])
 	if l.windowAt.Equal(t.Truncate(time.Second)) {
 		// Two windows cover between one and two seconds; the average is close enough.
@@ -82,12 +98,6 @@ func (l *adaptiveLimiter) throttled(t time.Time, retryAfter time.Duration) {
 		rate = observed
 	}
 	l.rate = max(rate/2, limiterMinRate)
-	if retryAfter <= 0 {
-		retryAfter = time.Second
-	}
-	if p := t.Add(retryAfter); p.After(l.pauseUntil) {
-		l.pauseUntil = p
-	}
 }
 
 func (l *adaptiveLimiter) succeeded() {

@@ -106,3 +106,33 @@ func TestPacedQueryIsThrottled(t *testing.T) {
 		t.Fatalf("Reason = %q, want %q", got, ReasonThrottled)
 	}
 }
+
+func TestAdaptiveLimiterOneDecreasePerSecond(t *testing.T) {
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	l := adaptiveLimiter{rate: 16, window: [2]int{24, 0}, windowAt: now.Truncate(time.Second)}
+	for range 16 { // a burst in flight comes back throttled
+		l.throttled(now, time.Second)
+	}
+	if l.rate != 8 {
+		t.Fatalf("rate %.3f after one burst of 429s, want 8 (one halving)", l.rate)
+	}
+	l.throttled(now.Add(1500*time.Millisecond), time.Second)
+	if l.rate != 4 {
+		t.Fatalf("rate %.3f after a 429 a second later, want 4", l.rate)
+	}
+}
+
+func TestAdaptiveLimiterGiveUpTakesNoSlot(t *testing.T) {
+	now := time.Now()
+	l := adaptiveLimiter{rate: 1, next: now.Add(30 * time.Second)}
+	ctx, cancel := context.WithDeadline(context.Background(), now.Add(10*time.Second))
+	defer cancel()
+	for range 5 {
+		if err := l.wait(ctx, func() time.Time { return now }, func(context.Context, time.Duration) error { return nil }); err != context.DeadlineExceeded {
+			t.Fatalf("err = %v, want DeadlineExceeded", err)
+		}
+	}
+	if !l.next.Equal(now.Add(30 * time.Second)) {
+		t.Fatalf("next slot moved to %v by requests that gave up", l.next.Sub(now))
+	}
+}
