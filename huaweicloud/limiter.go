@@ -21,7 +21,7 @@ type adaptiveLimiter struct {
 	next       time.Time // earliest start of the next request while limited
 	pauseUntil time.Time
 	decreased  time.Time // last multiplicative decrease
-	window     [2]int // requests sent in the current and the previous second, for the observed rate
+	window     [2]int    // requests sent in the current and the previous second, for the observed rate
 	windowAt   time.Time
 }
 
