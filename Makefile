@@ -46,7 +46,7 @@ bench:
 
 # Renders the landing page in headless Chromium into docs/landing-page.png.
 screenshot:
-	HJE_SCREENSHOT=docs/landing-page.png $(GO) test -count=1 -run TestLandingPageInChromium -v ./e2e
+	HJE_SCREENSHOT=$(CURDIR)/docs/landing-page.png $(GO) test -count=1 -run TestLandingPageInChromium -v ./e2e
 
 demo:
 	$(GO) run . --demo

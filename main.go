@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -50,6 +51,7 @@ func run(args []string, stderr io.Writer) int {
 		logFormat     = app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
 		toolkitFlags  = kingpinflag.AddFlags(app, ":19866")
 	)
+	setVersionFromBuildInfo()
 	app.Version(version.Print("huaweicloud-job-exporter"))
 	app.HelpFlag.Short('h')
 	app.Writer(stderr)
@@ -237,9 +239,11 @@ func newLoggers(w io.Writer, lvl, format string) (log.Logger, *slog.Logger) {
 	}
 	// ts and caller are bound below the level filter, so that lines read "ts=... caller=... level=info
 	// msg=..." like every Prometheus exporter's; depth 5 skips the filter and level wrappers.
+	// The slog bridge (for exporter-toolkit) adds its own time and caller, so it gets the bare writer.
+	slogger := slog.New(slgk.NewGoKitHandler(level.NewFilter(logger, opt), slvl))
 	logger = log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.Caller(5))
 	logger = level.NewFilter(logger, opt)
-	return logger, slog.New(slgk.NewGoKitHandler(logger, slvl))
+	return logger, slogger
 }
 
 func textHandler(text string) http.Handler {
@@ -260,3 +264,29 @@ No Huawei Cloud credentials were found. Two ways forward:
   1. Try the exporter without a Huawei Cloud account:  huaweicloud-job-exporter --demo
   2. Give it an AK/SK: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (and HUAWEICLOUD_SDK_SECURITY_TOKEN for
      temporary credentials), or "credentials:" in the config file (see README.md, "Configuration").`)
+
+// setVersionFromBuildInfo fills in the version of a plain "go build" or "go run", which has no ldflags:
+// the module version and VCS revision Go records, so the landing page and build_info never show blanks.
+func setVersionFromBuildInfo() {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return
+	}
+	if version.Version == "" {
+		version.Version = strings.TrimPrefix(bi.Main.Version, "v")
+		if version.Version == "" || version.Version == "(devel)" {
+			version.Version = "dev"
+		}
+	}
+	if version.Branch == "" {
+		version.Branch = "unknown"
+	}
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision" && (version.Revision == "" || version.Revision == "unknown"):
+			version.Revision = s.Value
+		case s.Key == "vcs.modified" && s.Value == "true" && !strings.HasSuffix(version.Revision, "-dirty") && version.Revision != "":
+			version.Revision += "-dirty"
+		}
+	}
+}
