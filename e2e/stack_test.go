@@ -78,6 +78,12 @@ func (w *webhook) firing(alertname, jobID string) (count int, first time.Time, l
 	return
 }
 
+func (w *webhook) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.got)
+}
+
 func (w *webhook) anyFor(jobID string) []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -158,7 +164,7 @@ func TestEndToEnd(t *testing.T) {
 	eventually(t, 120*time.Second, "the page for the failed job at the webhook", func() (bool, string) {
 		n, at, _, _ := hook.firing("HuaweiCloudJobFailed", failID)
 		arrived = at
-		return n > 0, fmt.Sprintf("%d notifications so far", len(hook.got))
+		return n > 0, fmt.Sprintf("%d notifications so far", hook.count())
 	})
 	latency := arrived.Sub(turnedFail)
 	t.Logf("FAIL in the simulator -> notification at the webhook: %s", latency.Round(100*time.Millisecond))
