@@ -12,14 +12,6 @@ import (
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/simulator"
 )
 
-// Demo credentials: they only open the loopback simulator started below.
-const (
-	demoAccessKey = "DEMOACCESSKEY0000001"
-	demoSecretKey = "DemoSecretKeyOnlyForTheLoopbackSimulator"
-	demoProjectID = "0123456789abcdef0123456789abcdef"
-	demoRegion    = "ap-southeast-1"
-)
-
 // demoCloud is the simulated Huawei Cloud behind --demo.
 type demoCloud struct {
 	sim    *simulator.Simulator
@@ -31,9 +23,9 @@ type demoCloud struct {
 func startDemo(ctx context.Context, seed int64, logger log.Logger) (*demoCloud, error) {
 	sim := simulator.New(simulator.Options{
 		Seed:        seed,
-		Credentials: map[string]string{demoAccessKey: demoSecretKey},
-		ProjectID:   demoProjectID,
-		Region:      demoRegion,
+		Credentials: map[string]string{simulator.DemoAccessKey: simulator.DemoSecretKey},
+		ProjectID:   simulator.DemoProjectID,
+		Region:      simulator.DemoRegion,
 	})
 	url, err := sim.Start("127.0.0.1:0")
 	if err != nil {
@@ -41,7 +33,7 @@ func startDemo(ctx context.Context, seed int64, logger log.Logger) (*demoCloud, 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	go sim.RunScenario(ctx, simulator.DefaultScenario())
-	level.Info(logger).Log("msg", "demo simulator started", "url", url, "project_id", demoProjectID, "region", demoRegion)
+	level.Info(logger).Log("msg", "demo simulator started", "url", url, "project_id", simulator.DemoProjectID, "region", simulator.DemoRegion)
 	return &demoCloud{sim: sim, URL: url, cancel: cancel}, nil
 }
 
@@ -59,7 +51,7 @@ projects:
     endpoints: {ecs: %[5]s, evs: %[5]s, bms: %[5]s, ims: %[5]s, cts: %[5]s}
     discovery:
       cts: {enabled: true, interval: 10s, lookback: 1h}
-`, demoAccessKey, demoSecretKey, demoRegion, demoProjectID, d.URL)
+`, simulator.DemoAccessKey, simulator.DemoSecretKey, simulator.DemoRegion, simulator.DemoProjectID, d.URL)
 	return config.Decode(strings.NewReader(yml))
 }
 

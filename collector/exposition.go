@@ -118,36 +118,24 @@ func (c *chunks) release() {
 func appendEscaped(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if ch := s[i]; ch == '\\' || ch == '"' || ch == '\n' {
-			return appendEscapedSlow(b, s)
+			return appendEscapedSlow(b, s, true)
 		}
 	}
 	return append(b, s...)
 }
 
-func appendEscapedSlow(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		switch ch := s[i]; ch {
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '"':
-			b = append(b, '\\', '"')
-		default:
-			b = append(b, ch)
-		}
-	}
-	return b
-}
-
 // appendHelp escapes HELP text: backslash and newline only.
-func appendHelp(b []byte, s string) []byte {
+func appendHelp(b []byte, s string) []byte { return appendEscapedSlow(b, s, false) }
+
+func appendEscapedSlow(b []byte, s string, quote bool) []byte {
 	for i := 0; i < len(s); i++ {
-		switch ch := s[i]; ch {
-		case '\\':
+		switch ch := s[i]; {
+		case ch == '\\':
 			b = append(b, '\\', '\\')
-		case '\n':
+		case ch == '\n':
 			b = append(b, '\\', 'n')
+		case ch == '"' && quote:
+			b = append(b, '\\', '"')
 		default:
 			b = append(b, ch)
 		}

@@ -20,14 +20,6 @@ import (
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/simulator"
 )
 
-// The demo credentials of the exporter's --demo: they only open this loopback simulator.
-const (
-	demoAccessKey = "DEMOACCESSKEY0000001"
-	demoSecretKey = "DemoSecretKeyOnlyForTheLoopbackSimulator"
-	demoProjectID = "0123456789abcdef0123456789abcdef"
-	demoRegion    = "ap-southeast-1"
-)
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -41,10 +33,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var (
 		listen       = app.Flag("listen-address", "Address to listen on. Non-loopback addresses must be given explicitly with this flag.").Envar("HWSIM_LISTEN_ADDRESS").Default("127.0.0.1:18000").IsSetByUser(&listenSet).String()
 		seed         = app.Flag("seed", "Random seed: job ids, faults, latency jitter and the scenario.").Default("1").Int64()
-		accessKey    = app.Flag("access-key", "Access key the simulator accepts.").Default(demoAccessKey).String()
-		secretKey    = app.Flag("secret-key", "Secret key of --access-key.").Default(demoSecretKey).String()
-		projectID    = app.Flag("project-id", "Project id the simulator serves (other projects get 403 APIG.0302).").Default(demoProjectID).String()
-		region       = app.Flag("region", "Region named in CTS traces and the printed configuration.").Default(demoRegion).String()
+		accessKey    = app.Flag("access-key", "Access key the simulator accepts.").Default(simulator.DemoAccessKey).String()
+		secretKey    = app.Flag("secret-key", "Secret key of --access-key.").Default(simulator.DemoSecretKey).String()
+		projectID    = app.Flag("project-id", "Project id the simulator serves (other projects get 403 APIG.0302).").Default(simulator.DemoProjectID).String()
+		region       = app.Flag("region", "Region named in CTS traces and the printed configuration.").Default(simulator.DemoRegion).String()
 		latency      = app.Flag("latency", "Latency added to every answer.").Default("0s").Duration()
 		jitter       = app.Flag("latency-jitter", "Extra random latency, uniform in [0, this).").Default("0s").Duration()
 		rateLimit    = app.Flag("rate-limit", "Requests per second before throttling (429 APIG.0308 / 202 Common.0024); 0 = unlimited.").Default("0").Float64()

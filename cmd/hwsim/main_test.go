@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v2"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/simulator"
 )
 
 type syncBuffer struct {
@@ -67,13 +68,13 @@ func TestRun(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(snippet), &cfg); err != nil {
 		t.Fatalf("snippet is not YAML: %v\n%s", err, snippet)
 	}
-	if len(cfg.Projects) != 1 || cfg.Projects[0].Endpoints["cts"] != url || cfg.Projects[0].ProjectID != demoProjectID {
+	if len(cfg.Projects) != 1 || cfg.Projects[0].Endpoints["cts"] != url || cfg.Projects[0].ProjectID != simulator.DemoProjectID {
 		t.Fatalf("snippet: %+v\n%s", cfg, snippet)
 	}
 
 	c := huaweicloud.NewClient(nil, huaweicloud.WithRetry(1, 0, 0))
-	target := huaweicloud.Target{Service: huaweicloud.CTS, Region: demoRegion, ProjectID: demoProjectID, Endpoint: url,
-		Credentials: huaweicloud.Credentials{AccessKey: demoAccessKey, SecretKey: demoSecretKey}}
+	target := huaweicloud.Target{Service: huaweicloud.CTS, Region: simulator.DemoRegion, ProjectID: simulator.DemoProjectID, Endpoint: url,
+		Credentials: huaweicloud.Credentials{AccessKey: simulator.DemoAccessKey, SecretKey: simulator.DemoSecretKey}}
 	var page *huaweicloud.TracePage
 	for deadline := time.Now().Add(5 * time.Second); page == nil || len(page.Traces) == 0; time.Sleep(10 * time.Millisecond) {
 		var err error
