@@ -41,10 +41,14 @@ type CTS struct {
 	targets map[huaweicloud.Service]huaweicloud.Target
 	opts    CTSOptions
 
-	mu    sync.Mutex
-	last  time.Time           // end of the last good window, zero before the first
-	found map[string]foundJob // by WatchedJob.Key
+	mu      sync.Mutex
+	last    time.Time                        // end of the last good window, zero before the first
+	found   map[string]foundJob              // by WatchedJob.Key
+	backlog map[huaweicloud.Service][]window // parts of windows left unread because of MaxPages, newest first
 }
+
+// window bounds the record time of traces, exclusively on both ends like CTS' from and to.
+type window struct{ from, to time.Time }
 
 type foundJob struct {
 	job  collector.WatchedJob
@@ -83,15 +87,45 @@ func (c *CTS) Discover(ctx context.Context) ([]collector.WatchedJob, error) {
 	if !c.last.IsZero() && c.last.Add(-windowOverlap).After(from) {
 		from = c.last.Add(-windowOverlap)
 	}
+	cutoff := now.Add(-c.opts.Lookback - c.opts.Retain)
 	fresh := map[string]foundJob{}
+	backlog := map[huaweicloud.Service][]window{}
 	for _, svc := range c.opts.Services {
 		target, ok := c.targets[svc]
 		if !ok {
 			continue
 		}
-		if err := c.readService(ctx, svc, target, from, now, fresh); err != nil {
-			// The window does not advance, so the next run reads these traces again.
-			return nil, err
+		// The new window first, then what earlier runs left unread, within MaxPages pages. CTS pages walk
+		// backwards, so what a run leaves unread is the old end of a window; it waits for a run with pages
+		// to spare. Traces older than the cutoff would be forgotten at once, so they are not read again.
+		windows := []window{{from, now}}
+		for _, w := range c.backlog[svc] {
+			if limit := cutoff.Add(-time.Millisecond); w.from.Before(limit) {
+				w.from = limit
+			}
+			if w.to.After(w.from) {
+				windows = append(windows, w)
+			}
+		}
+		budget := c.opts.MaxPages
+		var left []window
+		for _, w := range windows {
+			if budget == 0 {
+				left = append(left, w)
+				continue
+			}
+			rest, used, err := c.readService(ctx, svc, target, w, budget, fresh)
+			if err != nil {
+				// Neither the window nor the backlog advances, so the next run reads these traces again.
+				return nil, err
+			}
+			budget -= used
+			if rest != nil {
+				left = append(left, *rest)
+			}
+		}
+		if len(left) > 0 {
+			backlog[svc] = left
 		}
 	}
 	for k, f := range fresh {
@@ -99,8 +133,7 @@ func (c *CTS) Discover(ctx context.Context) ([]collector.WatchedJob, error) {
 			c.found[k] = f
 		}
 	}
-	c.last = now
-	cutoff := now.Add(-c.opts.Lookback - c.opts.Retain)
+	c.last, c.backlog = now, backlog
 	jobs := make([]collector.WatchedJob, 0, len(c.found))
 	for k, f := range c.found {
 		if f.seen.Before(cutoff) {
@@ -113,31 +146,42 @@ func (c *CTS) Discover(ctx context.Context) ([]collector.WatchedJob, error) {
 	return jobs, nil
 }
 
-func (c *CTS) readService(ctx context.Context, svc huaweicloud.Service, target huaweicloud.Target, from, to time.Time, into map[string]foundJob) error {
+// readService reads the traces of svc in w, at most pages pages. It returns the part of w it left unread
+// (nil when it read everything) and the pages it used.
+func (c *CTS) readService(ctx context.Context, svc huaweicloud.Service, target huaweicloud.Target, w window, pages int, into map[string]foundJob) (*window, int, error) {
 	next := ""
-	for page := 0; page < c.opts.MaxPages; page++ {
+	var oldest time.Time
+	for page := 0; page < pages; page++ {
 		p, err := c.lister.ListTraces(ctx, c.cts, huaweicloud.TraceQuery{
-			ServiceType: strings.ToUpper(string(svc)), Limit: c.opts.PageLimit, Next: next, From: from, To: to,
+			ServiceType: strings.ToUpper(string(svc)), Limit: c.opts.PageLimit, Next: next, From: w.from, To: w.to,
 		})
 		if err != nil {
-			return fmt.Errorf("list %s traces: %w", strings.ToUpper(string(svc)), err)
+			return nil, page, fmt.Errorf("list %s traces: %w", strings.ToUpper(string(svc)), err)
 		}
 		for _, tr := range p.Traces {
+			seen := tr.Time
+			if seen.IsZero() {
+				seen = w.to
+			} else if oldest.IsZero() || seen.Before(oldest) {
+				oldest = seen
+			}
 			for _, id := range JobIDs(tr.Response) {
-				w := collector.WatchedJob{Target: target, JobID: id}
-				seen := tr.Time
-				if seen.IsZero() {
-					seen = to
-				}
-				into[w.Key()] = foundJob{job: w, seen: seen}
+				wj := collector.WatchedJob{Target: target, JobID: id}
+				into[wj.Key()] = foundJob{job: wj, seen: seen}
 			}
 		}
 		if p.Marker == "" || len(p.Traces) == 0 || p.Marker == next {
-			return nil
+			return nil, page + 1, nil
 		}
 		next = p.Marker
 	}
-	return nil
+	// Out of pages with more to read. The rest is older than the oldest trace read; the bound keeps that
+	// trace's millisecond, which may hold traces not read yet.
+	rest := w
+	if !oldest.IsZero() && oldest.Before(w.to) {
+		rest.to = oldest.Add(time.Millisecond)
+	}
+	return &rest, pages, nil
 }
 
 // JobIDs extracts the job ids from the recorded answer of a call: {"job_id": "..."} for the 202 of a
