@@ -40,18 +40,7 @@ func startDemo(ctx context.Context, seed int64, logger log.Logger) (*demoCloud, 
 // Config is the demo's configuration: every service and CTS discovery point at the simulator. It goes
 // through the same decoding and validation as a file, so the demo exercises the real path.
 func (d *demoCloud) Config() (*config.Config, error) {
-	yml := fmt.Sprintf(`
-credentials:
-  access_key: %s
-  secret_key: %s
-min_query_interval: 2s
-projects:
-  - region: %s
-    project_id: %s
-    endpoints: {ecs: %[5]s, evs: %[5]s, bms: %[5]s, ims: %[5]s, cts: %[5]s}
-    discovery:
-      cts: {enabled: true, interval: 10s, lookback: 1h}
-`, simulator.DemoAccessKey, simulator.DemoSecretKey, simulator.DemoRegion, simulator.DemoProjectID, d.URL)
+	yml := simulator.ExporterConfig(d.URL, simulator.DemoAccessKey, simulator.DemoSecretKey, simulator.DemoRegion, simulator.DemoProjectID)
 	return config.Decode(strings.NewReader(yml))
 }
 

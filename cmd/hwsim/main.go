@@ -108,7 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "hwsim: simulated Huawei Cloud listening on %s (project %s, region %s, seed %d, scenario %t)\n",
 		url, *projectID, *region, *seed, *scenario)
 	fmt.Fprintf(stdout, "hwsim: job API GET %s/v1/%s/jobs/{job_id} (ecs, evs, bms, ims), CTS GET %s/v3/%s/traces\n", url, *projectID, url, *projectID)
-	fmt.Fprintf(stdout, "hwsim: exporter configuration (save as hwsim.yml, run: huaweicloud-job-exporter --config.file=hwsim.yml):\n\n%s\n", configSnippet(url, *accessKey, *secretKey, *region, *projectID))
+	fmt.Fprintf(stdout, "hwsim: exporter configuration (save as hwsim.yml, run: huaweicloud-job-exporter --config.file=hwsim.yml):\n\n%s\n", simulator.ExporterConfig(url, *accessKey, *secretKey, *region, *projectID))
 
 	<-ctx.Done()
 	<-done
@@ -116,21 +116,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "hwsim: stopping after %d job queries (%d throttled, %d auth failures) and %d CTS requests\n",
 		st.Requests, st.Throttled, st.AuthFailures, st.TraceRequests)
 	return 0
-}
-
-// configSnippet is an exporter configuration that finds the simulator's jobs through CTS.
-func configSnippet(url, ak, sk, region, project string) string {
-	return fmt.Sprintf(`credentials:
-  access_key: %s
-  secret_key: %s
-min_query_interval: 2s
-projects:
-  - region: %s
-    project_id: %s
-    endpoints: {ecs: %[5]s, evs: %[5]s, bms: %[5]s, ims: %[5]s, cts: %[5]s}
-    discovery:
-      cts: {enabled: true, interval: 10s, lookback: 1h}
-`, ak, sk, region, project, url)
 }
 
 // loopback reports whether addr (host:port) names only loopback interfaces. An empty host means every
