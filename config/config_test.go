@@ -522,3 +522,30 @@ func TestHolder(t *testing.T) {
 		t.Errorf("after Set, Get returned %p, want %p", got, second)
 	}
 }
+
+// Decode takes operator input: whatever the bytes, it returns a config or an error, never panics, and a
+// config it accepts survives its own String round trip.
+func FuzzDecode(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(testdata, "*.yml"))
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	f.Add("projects: [{region: r, project_id: x, jobs: [{service: ecs, id: \"\"}]}]")
+	f.Fuzz(func(t *testing.T, in string) {
+		c, err := config.Decode(strings.NewReader(in))
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error message")
+			}
+			return
+		}
+		if c == nil {
+			t.Fatal("nil config without error")
+		}
+		_ = c.String()
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -157,7 +158,14 @@ func findError(obj map[string]json.RawMessage, depth int) (code, msg string, ok 
 	if depth > 2 {
 		return "", "", false
 	}
-	for _, raw := range obj {
+	// Keys in order, so that a body with two nested errors always yields the same one.
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		raw := obj[k]
 		var nested map[string]json.RawMessage
 		if len(raw) > 0 && raw[0] == '{' && json.Unmarshal(raw, &nested) == nil {
 			if c, m, ok := findError(nested, depth+1); ok {
@@ -194,9 +202,11 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
+// truncate cuts a raw body for an error message; the body may be anything (an HTML error page, binary), so
+// the result is made valid UTF-8 for logs, JSON log lines and the landing page.
 func truncate(s string, n int) string {
 	if len(s) <= n {
-		return s
+		return strings.ToValidUTF8(s, "\uFFFD")
 	}
-	return s[:n] + "..."
+	return strings.ToValidUTF8(s[:n], "\uFFFD") + "..."
 }

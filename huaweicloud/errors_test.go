@@ -206,6 +206,10 @@ func TestNewAPIError(t *testing.T) {
 		{"non-JSON body kept trimmed", 502, nil, "  <html>Bad Gateway</html>\n",
 			APIError{StatusCode: 502, Message: "<html>Bad Gateway</html>"}},
 		{"long body cut", 500, nil, long, APIError{StatusCode: 500, Message: strings.Repeat("x", 200) + "..."}},
+		{"cut inside a UTF-8 sequence", 500, nil, strings.Repeat("x", 199) + "错误",
+			APIError{StatusCode: 500, Message: strings.Repeat("x", 199) + "\uFFFD..."}},
+		{"binary body made printable", 502, nil, "bad\xff\xfegateway",
+			APIError{StatusCode: 502, Message: "bad\uFFFDgateway"}},
 		{"empty body", 503, http.Header{"Retry-After": {"Sun, 01 Mar 2026 10:00:30 GMT"}}, "",
 			APIError{StatusCode: 503, RetryAfter: 30 * time.Second}},
 	}
