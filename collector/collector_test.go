@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fakeclock"
 )
 
 // fakeGetter answers from a map and counts calls; block, when set, holds every call until closed.
@@ -74,18 +75,6 @@ func (f *fakeGetter) count(id string) int {
 	return f.calls[id]
 }
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
 func watched(ids ...string) []WatchedJob {
@@ -121,7 +110,7 @@ func TestRefreshQueriesOnlyUnfinishedJobs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newFakeGetter()
 			g.set("a", job("a", tt.status), nil)
-			clk := &fakeClock{t: t0}
+			clk := fakeclock.New(t0)
 			c := New(g, Options{Concurrency: 4, MinQueryInterval: 0, FinalJobTTL: time.Hour}, nil, WithClock(clk.Now))
 			c.SetJobs("config", watched("a"))
 			for range 3 {
@@ -138,7 +127,7 @@ func TestRefreshQueriesOnlyUnfinishedJobs(t *testing.T) {
 func TestMinQueryIntervalServesFromMemory(t *testing.T) {
 	g := newFakeGetter()
 	g.set("a", job("a", "RUNNING"), nil)
-	clk := &fakeClock{t: t0}
+	clk := fakeclock.New(t0)
 	c := New(g, Options{Concurrency: 4, MinQueryInterval: 10 * time.Second, FinalJobTTL: time.Hour}, nil, WithClock(clk.Now))
 	c.SetJobs("config", watched("a"))
 	c.Refresh(t.Context())
@@ -247,7 +236,7 @@ func TestFailedQueryKeepsLastAnswerAndOthers(t *testing.T) {
 
 func TestNotFoundBacksOff(t *testing.T) {
 	g := newFakeGetter() // no answer: Common.0011
-	clk := &fakeClock{t: t0}
+	clk := fakeclock.New(t0)
 	c := New(g, Options{Concurrency: 1, FinalJobTTL: time.Hour}, nil, WithClock(clk.Now))
 	c.SetJobs("config", watched("typo"))
 	c.Refresh(t.Context())
@@ -266,7 +255,7 @@ func TestNotFoundBacksOff(t *testing.T) {
 func TestFinalJobsRetireAfterTTL(t *testing.T) {
 	g := newFakeGetter()
 	g.set("a", job("a", "FAIL"), nil)
-	clk := &fakeClock{t: t0}
+	clk := fakeclock.New(t0)
 	c := New(g, Options{Concurrency: 1, FinalJobTTL: time.Hour}, nil, WithClock(clk.Now))
 	c.SetJobs("config", watched("a"))
 	c.Refresh(t.Context())
@@ -386,7 +375,7 @@ func (b *budgetGetter) GetJob(ctx context.Context, _ huaweicloud.Target, id stri
 func TestPartialRefreshesRotateThroughJobs(t *testing.T) {
 	ids := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"}
 	g := &budgetGetter{}
-	clk := &fakeClock{t: t0}
+	clk := fakeclock.New(t0)
 	c := New(g, Options{Concurrency: 1, FinalJobTTL: time.Hour}, nil, WithClock(clk.Now))
 	c.SetJobs("config", watched(ids...))
 	seen := map[string]int{}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fakeclock"
 )
 
 const (
@@ -51,24 +52,6 @@ func jobID(n int) string { return fmt.Sprintf("%032x", n) }
 
 func watched(svc huaweicloud.Service, id string) collector.WatchedJob {
 	return collector.WatchedJob{Target: testTargets()[svc], JobID: id}
-}
-
-// fakeClock is CTSOptions.Now.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
 }
 
 // fakeCTS is an in-memory trail that pages like CTS ListTraces: traces with from < time < to (epoch ms,
@@ -236,7 +219,7 @@ func TestCTSWindow(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeCTS()
-			clock := &fakeClock{}
+			clock := &fakeclock.Clock{}
 			c := NewCTS(f, ctsTarget, testTargets(), CTSOptions{
 				Services: []huaweicloud.Service{huaweicloud.ECS}, Lookback: tc.lookback, Now: clock.Now,
 			})
@@ -505,7 +488,7 @@ func TestCTSBacklog(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeCTS()
-			clock := &fakeClock{}
+			clock := &fakeclock.Clock{}
 			c := NewCTS(f, ctsTarget, testTargets(), CTSOptions{
 				Services: []huaweicloud.Service{huaweicloud.ECS}, Lookback: tc.lookback, Retain: tc.retain,
 				PageLimit: tc.pageLimit, MaxPages: tc.maxPages, Now: clock.Now,
@@ -666,7 +649,7 @@ func TestCTSRetention(t *testing.T) {
 		{at: 95 * time.Minute, want: []collector.WatchedJob{}},
 	}
 	f := newFakeCTS()
-	clock := &fakeClock{}
+	clock := &fakeclock.Clock{}
 	src := NewCTS(f, ctsTarget, testTargets(), CTSOptions{
 		Services: []huaweicloud.Service{ecs, evs}, Lookback: time.Hour, Retain: 30 * time.Minute, Now: clock.Now,
 	})
@@ -753,7 +736,7 @@ func TestCTSErrorKeepsWindow(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeCTS()
-			clock := &fakeClock{}
+			clock := &fakeclock.Clock{}
 			c := NewCTS(f, ctsTarget, testTargets(), CTSOptions{Services: []huaweicloud.Service{ecs, evs}, Now: clock.Now})
 			for i, s := range tc.steps {
 				clock.Set(t0.Add(s.at))

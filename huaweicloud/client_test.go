@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fakeclock"
 )
 
 const (
@@ -26,30 +28,6 @@ const (
 	testRegion  = "ap-southeast-1"
 	testJobID   = "2c9eb2c5544cbf6101544f0602af2b4f"
 )
-
-// fakeClock is a settable clock shared by the client (WithClock) and the fake gateway's Verify.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type observation struct {
 	service Service
@@ -213,7 +191,7 @@ func TestGetJobRequest(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := &fakeClock{t: time.Date(2026, 3, 1, 10, 15, 30, 0, time.UTC)}
+			clock := fakeclock.New(time.Date(2026, 3, 1, 10, 15, 30, 0, time.UTC))
 			g := newGateway(t, clock.Now, script(answer{status: 200, body: fixtureString(t, "ecs-createServer-success.json")}))
 			obs := &recordingObserver{}
 			c := newTestClient(append([]Option{WithClock(clock.Now), WithObserver(obs)}, tc.opts...)...)
@@ -342,7 +320,7 @@ func TestGetJobRetries(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := &fakeClock{t: time.Date(2026, 3, 1, 10, 15, 30, 0, time.UTC)}
+			clock := fakeclock.New(time.Date(2026, 3, 1, 10, 15, 30, 0, time.UTC))
 			g := newGateway(t, clock.Now, script(tc.answers...))
 			obs := &recordingObserver{}
 			c := NewClient(nil, WithRetry(tc.attempts, time.Millisecond, 5*time.Millisecond), WithClock(clock.Now), WithObserver(obs))
@@ -533,7 +511,7 @@ func TestBackoffBounds(t *testing.T) {
 
 func TestAuthBackoff(t *testing.T) {
 	start := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	clock := &fakeClock{t: start}
+	clock := fakeclock.New(start)
 	g := newGateway(t, clock.Now, script(answer{status: 200, body: fixtureString(t, "ecs-init.json")}))
 	obs := &recordingObserver{}
 	c := newTestClient(WithClock(clock.Now), WithObserver(obs), WithAuthBackoff(time.Minute, 10*time.Minute))
@@ -583,7 +561,7 @@ func TestAuthBackoff(t *testing.T) {
 	if _, err := c.GetJob(ctx, g.target(ECS, Credentials{AccessKey: testAK2, SecretKey: testSK2}), testJobID); err != nil {
 		t.Errorf("other key: %v", err)
 	}
-	clock.Advance(time.Minute - time.Second)
+	clock.Add(time.Minute - time.Second)
 	expectBackoff("one second before the end", wrong, start.Add(time.Minute))
 
 	// Every further failure doubles the rest, up to the maximum.
@@ -592,7 +570,7 @@ func TestAuthBackoff(t *testing.T) {
 		clock.Set(end) // exactly at the end of the back-off a request goes
 		expectAuthFailure(fmt.Sprintf("failure %d", i+2))
 		end = clock.Now().Add(rest)
-		clock.Advance(rest - time.Second)
+		clock.Add(rest - time.Second)
 		expectBackoff(fmt.Sprintf("after failure %d", i+2), wrong, end)
 	}
 

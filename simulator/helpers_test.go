@@ -7,11 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fakeclock"
 )
 
 const (
@@ -23,42 +23,16 @@ const (
 
 var base = time.Date(2026, 3, 1, 10, 0, 0, 123e6, time.UTC)
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // env is a simulator behind an httptest server with a fake clock.
 type env struct {
 	sim   *Simulator
-	clock *fakeClock
+	clock *fakeclock.Clock
 	srv   *httptest.Server
 }
 
 func newEnv(t testing.TB, opts Options) *env {
 	t.Helper()
-	clock := newClock(base)
+	clock := fakeclock.New(base)
 	if opts.Now == nil {
 		opts.Now = clock.Now
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fakeclock"
 )
 
 func statuses(subs []huaweicloud.SubJob) string {
@@ -633,7 +634,7 @@ func TestLatency(t *testing.T) {
 
 // TestStartClose serves on a loopback port until Close.
 func TestStartClose(t *testing.T) {
-	clock := newClock(base)
+	clock := fakeclock.New(base)
 	sim := New(Options{Seed: 12, Credentials: map[string]string{testAK: testSK}, ProjectID: testProject, Now: clock.Now})
 	url, err := sim.Start("127.0.0.1:0")
 	if err != nil {
