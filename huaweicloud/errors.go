@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -159,12 +160,7 @@ func findError(obj map[string]json.RawMessage, depth int) (code, msg string, ok 
 		return "", "", false
 	}
 	// Keys in order, so that a body with two nested errors always yields the same one.
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		raw := obj[k]
 		var nested map[string]json.RawMessage
 		if len(raw) > 0 && raw[0] == '{' && json.Unmarshal(raw, &nested) == nil {
