@@ -99,6 +99,8 @@ func (e *exporter) apply(ctx context.Context, cfg *config.Config, getenv func(st
 		Concurrency:      cfg.Concurrency,
 		MinQueryInterval: time.Duration(cfg.MinQueryInterval),
 		FinalJobTTL:      time.Duration(cfg.FinalJobTTL),
+
+		PendingPaymentInterval: time.Duration(cfg.PendingPaymentQueryInterval),
 	}
 	if e.collector == nil {
 		e.collector = collector.New(client, opts, e.logger, collector.WithMetrics(e.metrics))
@@ -106,7 +108,7 @@ func (e *exporter) apply(ctx context.Context, cfg *config.Config, getenv func(st
 		e.collector.SetOptions(opts)
 		e.collector.SetGetter(client)
 	}
-	e.collector.SetJobs("config", jobs)
+	e.collector.SetJobs(collector.ConfigSource, jobs)
 	e.client, e.httpConfig, e.cfg = client, httpConfig, cfg
 
 	// Discovery: keep sources whose settings did not change (they remember what they found), start new

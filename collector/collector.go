@@ -30,20 +30,47 @@ type Options struct {
 	Concurrency int
 	// MinQueryInterval: an answer younger than this is served from memory, so that two Prometheus
 	// replicas scraping a few seconds apart cost one API call per job, not two.
+	// It applies to pulls whose scraper has not pulled before; a scraper seen before gets every job
+	// refreshed that was not queried since its own previous pull (see RefreshFor).
 	MinQueryInterval time.Duration
 	// FinalJobTTL: a SUCCESS/FAIL job is exported this long after it ended (Huawei deletes finished jobs
-	// one day after they end), then retired: it disappears from /metrics and is never queried again.
+	// one day after they end), then retired: it disappears from /metrics and is never queried again. A
+	// vanished job is exported this long after it vanished.
 	FinalJobTTL time.Duration
+	// PendingPaymentInterval is how often a PENDING_PAYMENT job is asked again. Such a job waits for a
+	// person to pay an order and may wait 14 days (ECS seed, PENDING_PAYMENT); asking every scrape would
+	// cost ~121k calls per job for an answer that changes a few times a month at most.
+	PendingPaymentInterval time.Duration
 }
 
 // DefaultOptions match the config defaults.
-var DefaultOptions = Options{Concurrency: 16, MinQueryInterval: 10 * time.Second, FinalJobTTL: 24 * time.Hour}
+var DefaultOptions = Options{Concurrency: 16, MinQueryInterval: 10 * time.Second, FinalJobTTL: 24 * time.Hour,
+	PendingPaymentInterval: 5 * time.Minute}
 
 // notFoundBackoff bounds how often a job the API says does not exist is asked again: it may be a typo in
-// the config or a job id discovered before the job service knows it, so it is retried, but slowly.
+// the config, so it is retried, but slowly.
 const (
 	notFoundBackoffMin = 30 * time.Second
 	notFoundBackoffMax = 10 * time.Minute
+)
+
+// A job the exporter has seen is given up only after the API denied it notFoundConfirmations times over
+// at least notFoundConfirmSpan: one stray answer (a gateway hiccup, a replica that lags) must not end
+// the watch of a running job, whose later FAIL would then never page.
+const (
+	notFoundConfirmations = 3
+	notFoundConfirmSpan   = 2 * time.Minute
+)
+
+// minRefreshGap is the least time between two queries of one job, whoever pulls (unless
+// min_query_interval is set lower): a loop of curl cannot turn into a loop of API calls.
+const minRefreshGap = time.Second
+
+// Scrapers are remembered by identity so that each gets answers no older than its own previous pull.
+// The table is bounded: an exporter scraped from many addresses forgets the quietest first.
+const (
+	maxScrapers     = 256
+	scraperForgetIn = time.Hour
 )
 
 // Collector is a prometheus.Collector over the watched jobs.
@@ -62,6 +89,8 @@ type Collector struct {
 	sources map[string][]WatchedJob
 	entries map[string]*entry
 	order   []*entry // entries sorted by key, rebuilt by SetJobs: stable exposition and landing page order
+	// scrapers holds the start of each scraper's previous pull.
+	scrapers map[string]time.Time
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
@@ -70,18 +99,22 @@ var _ prometheus.Collector = (*Collector)(nil)
 type entry struct {
 	watched WatchedJob
 
-	job         *huaweicloud.Job // last good answer, nil until the first one
-	lastAttempt time.Time        // start of the last query
-	lastSuccess time.Time        // end of the last good query
-	ok          bool             // the latest query succeeded
-	lastErr     error
-	lastReason  string
-	notFound    int       // consecutive "job not found" answers
-	nextAllowed time.Time // not queried before this (not-found back-off)
-	finalAt     time.Time // when the job is known to have finished (end_time, else when first seen final)
-	retired     bool      // final and older than FinalJobTTL: not exported, never queried
-	gone        bool      // was known, then the API said it no longer exists
-	inflight    chan struct{}
+	job           *huaweicloud.Job // last good answer, nil until the first one
+	lastAttempt   time.Time        // start of the last query
+	lastSuccess   time.Time        // end of the last good query
+	ok            bool             // the latest query succeeded
+	lastErr       error
+	lastReason    string
+	notFound      int       // consecutive "job not found" answers
+	firstNotFound time.Time // time of the first of them
+	nextAllowed   time.Time // not queried before this (not-found back-off)
+	finalAt       time.Time // when the job is known to have finished (end_time, else when first seen final), or vanished
+	seenFinalAt   time.Time // when the exporter first saw the job final: the end of a job without end_time
+	retired       bool      // final and older than FinalJobTTL: not exported, never queried
+	vanished      bool      // was unfinished, then the API forgot it: outcome unknown, exported until retired
+	dropped       bool      // discovered, but the API never knew it: not exported, never queried
+	fromConfig    bool      // listed in the config file, so never dropped: a typo there must stay visible
+	inflight      chan struct{}
 
 	// loggedStatus remembers an unknown status string already logged for this job.
 	loggedStatus string
@@ -107,11 +140,12 @@ func New(getter JobGetter, opts Options, logger log.Logger, options ...Option) *
 		logger = log.NewNopLogger()
 	}
 	c := &Collector{
-		getter:  getter,
-		logger:  logger,
-		now:     time.Now,
-		sources: map[string][]WatchedJob{},
-		entries: map[string]*entry{},
+		getter:   getter,
+		logger:   logger,
+		now:      time.Now,
+		sources:  map[string][]WatchedJob{},
+		entries:  map[string]*entry{},
+		scrapers: map[string]time.Time{},
 	}
 	for _, o := range options {
 		o(c)
@@ -129,6 +163,9 @@ func (c *Collector) SetOptions(opts Options) {
 	if opts.FinalJobTTL <= 0 {
 		opts.FinalJobTTL = DefaultOptions.FinalJobTTL
 	}
+	if opts.PendingPaymentInterval <= 0 {
+		opts.PendingPaymentInterval = DefaultOptions.PendingPaymentInterval
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sem == nil || cap(c.sem) != opts.Concurrency {
@@ -144,10 +181,13 @@ func (c *Collector) SetGetter(g JobGetter) {
 	c.getter = g
 }
 
+// ConfigSource is the source name of the jobs listed in the config file.
+const ConfigSource = "config"
+
 // SetJobs replaces the jobs one source ("config", "cts", "file") contributes. A job kept across calls keeps
 // its state, so a reload does not re-query finished jobs; a job no source lists any more is forgotten.
-// A job listed by several sources is watched once; the most recent source's target (credentials,
-// endpoint) wins.
+// A job listed by several sources is watched once, with the target (credentials, endpoint) of the config
+// file when it lists the job, else of the first source by name: the same answer on every reload.
 func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -156,16 +196,35 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 	} else {
 		c.sources[source] = append([]WatchedJob(nil), jobs...)
 	}
+	names := make([]string, 0, len(c.sources))
+	for name := range c.sources {
+		if name != ConfigSource {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	if _, ok := c.sources[ConfigSource]; ok {
+		names = append([]string{ConfigSource}, names...)
+	}
 	seen := make(map[string]struct{}, len(c.entries))
-	for _, js := range c.sources {
-		for _, w := range js {
+	for _, name := range names {
+		for _, w := range c.sources[name] {
 			k := w.Key()
-			seen[k] = struct{}{}
-			if e, ok := c.entries[k]; ok {
-				e.watched = w
+			if _, dup := seen[k]; dup {
 				continue
 			}
-			c.entries[k] = &entry{watched: w}
+			seen[k] = struct{}{}
+			e, ok := c.entries[k]
+			if !ok {
+				e = &entry{}
+				c.entries[k] = e
+			}
+			e.watched = w
+			e.fromConfig = name == ConfigSource
+			if e.fromConfig && e.dropped {
+				// The operator names the job now: watch it, and let its not-found answers show.
+				e.dropped, e.notFound, e.nextAllowed = false, 0, time.Time{}
+			}
 		}
 	}
 	for k := range c.entries {
@@ -187,21 +246,29 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 // sorted returns the entries in key order; called with c.mu held.
 func (c *Collector) sorted() []*entry { return c.order }
 
-// Refresh queries every watched job that is due: not final, not answered within MinQueryInterval, not
-// in a not-found back-off. It returns when all of them are answered or ctx ends. A job another Refresh
-// is already querying is waited for, not queried twice.
-func (c *Collector) Refresh(ctx context.Context) {
+// Refresh is RefreshFor with a scraper the collector does not know.
+func (c *Collector) Refresh(ctx context.Context) { c.RefreshFor(ctx, "") }
+
+// RefreshFor queries every watched job that is due for the given scraper: not final, not in a not-found
+// back-off, and not queried since the scraper's previous pull. So every pull of every Prometheus gets
+// answers newer than its own previous pull, whatever its scrape interval and jitter, while the second
+// replica of an HA pair, pulling between two pulls of the first, is served the first one's answers and
+// costs no API call. A scraper not seen before (or "") is served answers younger than MinQueryInterval.
+// It returns when all due jobs are answered or ctx ends. A job another pull is already querying is
+// waited for, not queried twice.
+func (c *Collector) RefreshFor(ctx context.Context, scraper string) {
 	start := c.now()
 	var own []*entry
 	var waits []chan struct{}
 
 	c.mu.Lock()
 	opts, sem := c.opts, c.sem
+	since := c.lastPull(scraper, start)
 	for _, e := range c.entries {
 		switch {
 		case e.inflight != nil:
 			waits = append(waits, e.inflight)
-		case c.due(e, start, opts):
+		case c.due(e, start, since, opts):
 			e.inflight = make(chan struct{})
 			e.lastAttempt = start
 			own = append(own, e)
@@ -239,14 +306,53 @@ func (c *Collector) Refresh(ctx context.Context) {
 	}
 }
 
-func (c *Collector) due(e *entry, now time.Time, opts Options) bool {
-	if e.retired || e.gone || (e.job != nil && e.job.Final()) {
+// lastPull returns the start of the scraper's previous pull (zero when unknown) and records this one;
+// called with c.mu held.
+func (c *Collector) lastPull(scraper string, now time.Time) time.Time {
+	if scraper == "" {
+		return time.Time{}
+	}
+	prev := c.scrapers[scraper]
+	if _, known := c.scrapers[scraper]; !known && len(c.scrapers) >= maxScrapers {
+		oldest := ""
+		for s, t := range c.scrapers {
+			if now.Sub(t) >= scraperForgetIn {
+				delete(c.scrapers, s)
+			} else if oldest == "" || t.Before(c.scrapers[oldest]) {
+				oldest = s
+			}
+		}
+		if len(c.scrapers) >= maxScrapers {
+			delete(c.scrapers, oldest)
+		}
+	}
+	c.scrapers[scraper] = now
+	return prev
+}
+
+// due tells whether a pull starting at now, by a scraper whose previous pull started at since (zero if
+// unknown), queries e.
+func (c *Collector) due(e *entry, now, since time.Time, opts Options) bool {
+	if e.retired || e.vanished || e.dropped || (e.job != nil && e.job.Final()) {
 		return false
 	}
 	if now.Before(e.nextAllowed) {
 		return false
 	}
-	return e.lastAttempt.IsZero() || now.Sub(e.lastAttempt) >= opts.MinQueryInterval
+	if e.lastAttempt.IsZero() {
+		return true
+	}
+	elapsed := now.Sub(e.lastAttempt)
+	switch {
+	case e.job != nil && e.job.Status == huaweicloud.StatusPendingPayment:
+		return elapsed >= opts.PendingPaymentInterval
+	case elapsed < min(minRefreshGap, opts.MinQueryInterval):
+		return false
+	case !since.IsZero():
+		// Asked at or before this scraper's previous pull: the scraper has seen that answer already.
+		return !e.lastAttempt.After(since)
+	}
+	return elapsed >= opts.MinQueryInterval
 }
 
 // query asks the API about one job, holding a slot of the concurrency bound, and records the answer.
@@ -275,13 +381,17 @@ func (c *Collector) record(e *entry, job *huaweicloud.Job, err error) {
 	defer func() { close(e.inflight); e.inflight = nil }()
 	w := e.watched
 	if err == nil {
+		job = c.sanitize(job)
 		e.ok, e.lastErr, e.lastReason, e.notFound = true, nil, "", 0
 		e.lastSuccess = now
 		e.job = job
 		if job.Final() {
+			if e.seenFinalAt.IsZero() {
+				e.seenFinalAt = now
+			}
 			e.finalAt = job.EndTime
 			if e.finalAt.IsZero() {
-				e.finalAt = now
+				e.finalAt = e.seenFinalAt
 			}
 		}
 		if !knownStatus(job.Status) && e.loggedStatus != job.Status {
@@ -293,22 +403,18 @@ func (c *Collector) record(e *entry, job *huaweicloud.Job, err error) {
 	}
 
 	reason := huaweicloud.Reason(err)
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		reason = "timeout"
+	if reason == huaweicloud.ReasonNetwork && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		// The scrape deadline cut a request short. Other reasons (throttled: held back by the rate
+		// limit until the deadline) say more than "timeout" and are kept.
+		reason = huaweicloud.ReasonTimeout
 	}
 	if c.metrics != nil {
 		c.metrics.queryFailures.WithLabelValues(string(w.Target.Service), w.Target.Region, reason).Inc()
 	}
 	changed := e.ok || e.lastReason != reason
 	e.ok, e.lastErr, e.lastReason = false, err, reason
-	if reason == "not_found" {
-		if e.job != nil {
-			// A job we have seen is gone: Huawei deleted it (PENDING_PAYMENT jobs go after 14 days).
-			e.gone = true
-		}
-		e.notFound++
-		backoff := notFoundBackoffMin << min(e.notFound-1, 10)
-		e.nextAllowed = now.Add(min(backoff, notFoundBackoffMax))
+	if reason == huaweicloud.ReasonNotFound && c.notFound(e, now) {
+		return
 	}
 	lvl := level.Debug
 	if changed {
@@ -316,7 +422,52 @@ func (c *Collector) record(e *entry, job *huaweicloud.Job, err error) {
 		lvl = level.Warn
 	}
 	lvl(c.logger).Log("msg", "job query failed", "service", w.Target.Service, "region", w.Target.Region,
-		"project_id", w.Target.ProjectID, "job_id", w.JobID, "reason", reason, "err", err)
+		"project_id", w.Target.ProjectID, "job_id", w.JobID, "reason", reason, "err", truncate(err.Error(), maxLoggedErrLen))
+}
+
+// notFound handles an answer saying the job does not exist, with c.mu held. It returns true when the job
+// leaves the watch for good (logged here).
+//
+// A job is given up only on confirmation (notFoundConfirmations answers over notFoundConfirmSpan), except
+// a discovered job the API never knew: CTS or a job file named an id that was deleted before the exporter
+// asked (jobs are kept one day, ECS seed), so it is dropped on the first answer, counted, and not asked
+// again while discovery lists it. A config job is never dropped: it is asked with a growing back-off
+// and shows query_success 0 with reason not_found, since it is most likely a typo to fix.
+func (c *Collector) notFound(e *entry, now time.Time) bool {
+	w := e.watched
+	if e.notFound == 0 {
+		e.firstNotFound = now
+	}
+	e.notFound++
+	backoff := notFoundBackoffMin << min(e.notFound-1, 10)
+	e.nextAllowed = now.Add(min(backoff, notFoundBackoffMax))
+	service, region := string(w.Target.Service), w.Target.Region
+
+	if e.job == nil {
+		if e.fromConfig {
+			return false
+		}
+		e.dropped = true
+		if c.metrics != nil {
+			c.metrics.discoveredDropped.WithLabelValues(service, region).Inc()
+		}
+		level.Debug(c.logger).Log("msg", "discovered job unknown to the API; dropped", "service", service, "region", region,
+			"project_id", w.Target.ProjectID, "job_id", w.JobID)
+		return true
+	}
+	if e.notFound < notFoundConfirmations || now.Sub(e.firstNotFound) < notFoundConfirmSpan {
+		return false
+	}
+	// Unfinished until now, then forgotten by the API: nobody can tell whether it succeeded. Shown once
+	// as vanished (an alert can page on it), retired after FinalJobTTL like a final job.
+	e.vanished, e.finalAt = true, now
+	if c.metrics != nil {
+		c.metrics.jobsVanished.WithLabelValues(service, region).Inc()
+	}
+	level.Warn(c.logger).Log("msg", "unfinished job no longer known to the API; its outcome is unknown", "service", service,
+		"region", region, "project_id", w.Target.ProjectID, "job_id", w.JobID, "last_status", e.job.Status,
+		"not_found_answers", e.notFound, "since", e.firstNotFound.UTC().Format(time.RFC3339))
+	return true
 }
 
 // JobState is what the landing page shows of one job.
@@ -337,6 +488,8 @@ type JobState struct {
 	LastSuccess  time.Time
 	LastError    string
 	Retired      bool
+	Vanished     bool // was unfinished, then unknown to the API: Status is the last one seen
+	Dropped      bool // discovered, never known to the API
 }
 
 // Snapshot returns the state of every watched job, sorted by service, region, project and job id.
@@ -353,9 +506,11 @@ func (c *Collector) Snapshot() []JobState {
 			QuerySuccess: e.ok,
 			LastSuccess:  e.lastSuccess,
 			Retired:      e.retired,
+			Vanished:     e.vanished,
+			Dropped:      e.dropped,
 		}
 		if e.lastErr != nil {
-			s.LastError = e.lastErr.Error()
+			s.LastError = truncate(e.lastErr.Error(), maxLoggedErrLen)
 		}
 		if j := e.job; j != nil {
 			s.JobType, s.Status, s.BeginTime, s.EndTime = j.JobType, j.Status, j.BeginTime, j.EndTime
@@ -373,4 +528,36 @@ func (c *Collector) Snapshot() []JobState {
 	}
 	c.mu.Unlock()
 	return out
+}
+
+// sanitize returns a copy of job whose texts are label-safe (see cut), counting each text that had to be
+// cut, so the exposition writes them as they are. Called with c.mu held, once per answer, not per scrape.
+func (c *Collector) sanitize(job *huaweicloud.Job) *huaweicloud.Job {
+	j := *job
+	fix := func(field string, s *string, n int) {
+		var cutShort bool
+		*s, cutShort = cut(*s, n)
+		if cutShort && c.metrics != nil {
+			c.metrics.truncatedValues.WithLabelValues(field).Inc()
+		}
+	}
+	fix("status", &j.Status, maxStatusLen)
+	fix("job_type", &j.JobType, maxIDLen)
+	fix("error_code", &j.ErrorCode, maxStatusLen)
+	fix("fail_reason", &j.FailReason, maxReasonLen)
+	fix("resource_id", &j.ResourceID, maxIDLen)
+	if len(j.SubJobs) > 0 {
+		j.SubJobs = make([]huaweicloud.SubJob, len(job.SubJobs))
+		for i, sj := range job.SubJobs {
+			fix("status", &sj.Status, maxStatusLen)
+			fix("error_code", &sj.ErrorCode, maxStatusLen)
+			fix("fail_reason", &sj.FailReason, maxReasonLen)
+			fix("resource_id", &sj.ResourceID, maxIDLen)
+			// Not exported as labels, but kept in memory and shown on the landing page.
+			fix("job_type", &sj.JobType, maxIDLen)
+			fix("job_id", &sj.JobID, maxIDLen)
+			j.SubJobs[i] = sj
+		}
+	}
+	return &j
 }

@@ -103,7 +103,7 @@ func TestRefreshQueriesOnlyUnfinishedJobs(t *testing.T) {
 		{"fail is final", "FAIL", 1},
 		{"running is asked again", "RUNNING", 3},
 		{"init is asked again", "INIT", 3},
-		{"pending payment is asked again", "PENDING_PAYMENT", 3},
+		{"pending payment is asked at its own slower cadence", "PENDING_PAYMENT", 1},
 		{"unknown status is asked again", "ROLLING_BACK", 3},
 	}
 	for _, tt := range tests {

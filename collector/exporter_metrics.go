@@ -19,6 +19,10 @@ type ExporterMetrics struct {
 	scrapeDuration    prometheus.Gauge
 	discoveryRuns     *prometheus.CounterVec
 	discoveredJobs    *prometheus.GaugeVec
+	discoveryLastOK   *prometheus.GaugeVec
+	jobsVanished      *prometheus.CounterVec
+	discoveredDropped *prometheus.CounterVec
+	truncatedValues   *prometheus.CounterVec
 	ReloadSuccess     prometheus.Gauge
 	ReloadSuccessTime prometheus.Gauge
 }
@@ -40,7 +44,7 @@ func NewExporterMetrics(reg prometheus.Registerer) *ExporterMetrics {
 		}, []string{"service", "region"}),
 		queryFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: name("job_query_failures_total"),
-			Help: "Job queries that failed after retries, by reason (auth, auth_backoff, throttled, not_found, server_error, client_error, timeout, network, bad_response).",
+			Help: "Job queries that failed after retries, by reason (auth, auth_backoff, permission, throttled, not_found, endpoint, server_error, client_error, timeout, network, bad_response; README lists what each means).",
 		}, []string{"service", "region", "reason"}),
 		scrapeDuration: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: name("scrape_duration_seconds"),
@@ -54,6 +58,22 @@ func NewExporterMetrics(reg prometheus.Registerer) *ExporterMetrics {
 			Name: name("discovered_jobs"),
 			Help: "Jobs the last successful run of a discovery source found.",
 		}, []string{"source"}),
+		discoveryLastOK: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: name("discovery_last_success_timestamp_seconds"),
+			Help: "Time of the last successful run of a discovery source.",
+		}, []string{"source"}),
+		jobsVanished: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: name("jobs_vanished_total"),
+			Help: "Unfinished jobs that the job API stopped knowing (not found, confirmed), so their outcome is unknown.",
+		}, []string{"service", "region"}),
+		discoveredDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: name("discovered_jobs_dropped_total"),
+			Help: "Discovered job ids that the job API did not know at their first query (deleted before discovery found them); they are not asked again.",
+		}, []string{"service", "region"}),
+		truncatedValues: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: name("truncated_values_total"),
+			Help: "Texts of job answers cut to the exporter's caps or made valid UTF-8 before export, by JSON field.",
+		}, []string{"field"}),
 		ReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: name("config_last_reload_successful"),
 			Help: "Whether the last configuration reload attempt was successful.",
@@ -64,7 +84,8 @@ func NewExporterMetrics(reg prometheus.Registerer) *ExporterMetrics {
 		}),
 	}
 	reg.MustRegister(m.apiRequests, m.apiDuration, m.queryFailures, m.scrapeDuration,
-		m.discoveryRuns, m.discoveredJobs, m.ReloadSuccess, m.ReloadSuccessTime)
+		m.discoveryRuns, m.discoveredJobs, m.discoveryLastOK, m.jobsVanished, m.discoveredDropped, m.truncatedValues,
+		m.ReloadSuccess, m.ReloadSuccessTime)
 	return m
 }
 
@@ -76,6 +97,8 @@ func (m *ExporterMetrics) InitLabels(targets []huaweicloud.Target, discoverySour
 		for _, r := range huaweicloud.Reasons {
 			m.queryFailures.WithLabelValues(s, t.Region, r)
 		}
+		m.jobsVanished.WithLabelValues(s, t.Region)
+		m.discoveredDropped.WithLabelValues(s, t.Region)
 		m.apiDuration.WithLabelValues(s, t.Region)
 	}
 	for _, src := range discoverySources {
@@ -98,4 +121,5 @@ func (m *ExporterMetrics) ObserveDiscovery(source string, found int, err error) 
 	}
 	m.discoveryRuns.WithLabelValues(source, "success").Inc()
 	m.discoveredJobs.WithLabelValues(source).Set(float64(found))
+	m.discoveryLastOK.WithLabelValues(source).SetToCurrentTime()
 }

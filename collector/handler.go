@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -37,7 +38,7 @@ func (c *Collector) Handler(self prometheus.Gatherer, offset time.Duration, fall
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
-		c.Refresh(ctx)
+		c.RefreshFor(ctx, scraperID(r))
 		cancel()
 
 		w.Header().Set("Content-Type", string(textFormat))
@@ -86,6 +87,18 @@ func acceptsGzip(header string) bool {
 		}
 	}
 	return false
+}
+
+// scraperID tells scrapers apart, so that each is served answers newer than its own previous pull (see
+// RefreshFor): the address without the port (a new connection per scrape changes the port) and the
+// User-Agent. Two scrapers behind one address and agent look like one that pulls twice as often, which
+// costs API calls but never serves one of them a stale answer.
+func scraperID(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return host + " " + r.UserAgent()
 }
 
 // scrapeTimeout derives the refresh budget the way blackbox_exporter does.

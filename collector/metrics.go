@@ -24,10 +24,19 @@ var knownStatuses = [...]string{huaweicloud.StatusInit, huaweicloud.StatusRunnin
 
 func knownStatus(s string) bool { return statusIndex(s) >= 0 }
 
-// maxStatusLen and maxReasonLen keep a misbehaving API from putting kilobytes into label values.
+// Caps on what one job can put into the exposition, so that one misbehaving answer (a 100 KB job_type,
+// a sub-job list with thousands of distinct error codes) cannot blow up a scrape or Prometheus' index.
+// Label values are cut on a rune boundary; README "Caps" lists them.
 const (
-	maxStatusLen = 64
-	maxReasonLen = 256
+	maxStatusLen   = 64  // status and error_code label values
+	maxReasonLen   = 256 // fail_reason
+	maxIDLen       = 128 // job_type and resource_id
+	maxCodesPerJob = 20  // error_code series of huaweicloud_job_failures per job; the rest fold into "other"
+	// maxOtherStatuses: sub-job statuses outside the documented ones, per job; the rest fold into "other".
+	maxOtherStatuses = 10
+	// maxLoggedErrLen cuts error texts in log lines and on the landing page.
+	maxLoggedErrLen = 1024
+	otherLabel      = "other"
 )
 
 var (
@@ -79,6 +88,8 @@ var (
 		with(jobLabels, "error_code"))
 	lastQueryFam = newFamily("last_query_timestamp_seconds",
 		"Time of the latest successful query of the job API for this job.", queryLabels)
+	progressFam = newFamily("progress_ratio",
+		"Progress of the job from 0 to 1, where the job API reports one (IMS entities.process_percent / 100).", jobLabels)
 	querySuccessFam = newFamily("query_success",
 		"Whether the latest query of the job API for this job succeeded (1) or failed (0).", queryLabels)
 	startFam = newFamily("start_timestamp_seconds",
@@ -90,6 +101,9 @@ var (
 		"Number of sub-jobs of the job, from entities.sub_jobs_total, else the length of entities.sub_jobs.", jobLabels)
 	subJobsByStatusFam = newFamily("sub_jobs_by_status",
 		"Number of sub-jobs of the job in each status, from entities.sub_jobs[].status.", with(jobLabels, "status"))
+	vanishedFam = newFamily("vanished",
+		"1 for an unfinished job that the job API stopped knowing (not found, confirmed over 2 minutes): its outcome is unknown. last_status is the status it had. Exported for final_job_ttl, then retired.",
+		with(jobLabels, "last_status"))
 )
 
 // Describe sends every descriptor the collector may use.
@@ -121,6 +135,9 @@ func (c *Collector) eachSample(begin func(base []string), fn func(f *family, lv 
 			e.retired = true
 			continue
 		}
+		if e.dropped {
+			continue
+		}
 		w := e.watched
 		if begin != nil {
 			jobType := ""
@@ -135,27 +152,42 @@ func (c *Collector) eachSample(begin func(base []string), fn func(f *family, lv 
 			fn(lastQueryFam, lv, unixSeconds(e.lastSuccess))
 		}
 		if e.job != nil {
-			jobSamples(append(lv, e.job.JobType), e.job, now, fn)
+			end := now
+			switch {
+			case e.vanished:
+				end = e.lastSuccess // when it was last seen: its run time is unknown past that
+			case e.job.Final():
+				end = e.seenFinalAt // used only when the API gives no end_time
+			}
+			jobSamples(append(lv, e.job.JobType), e.job, end, e.vanished, fn)
 		}
 	}
 }
 
-// jobSamples emits the samples of one answered job; lv holds the job labels and has room to append.
-func jobSamples(lv []string, j *huaweicloud.Job, now time.Time, fn func(f *family, lv []string, v float64)) {
+// jobSamples emits the samples of one answered job; lv holds the job labels and has room to append. end
+// is where the run time stops when the job has no end_time: now while it runs, when it was first seen
+// final, or when it was last seen for a vanished job, whose status series are all 0: the API no longer
+// says it is in any state.
+func jobSamples(lv []string, j *huaweicloud.Job, end time.Time, vanished bool, fn func(f *family, lv []string, v float64)) {
 	n := len(lv)
 	one := func(f *family, v float64, extra ...string) { fn(f, append(lv[:n], extra...), v) }
 
-	status := truncate(j.Status, maxStatusLen)
+	status := j.Status
 	for _, s := range knownStatuses {
-		one(statusFam, boolValue(s == status), s)
+		one(statusFam, boolValue(s == status && !vanished), s)
 	}
 	if !knownStatus(status) {
-		one(statusFam, 1, status)
+		one(statusFam, boolValue(!vanished), status)
+	}
+	if vanished {
+		one(vanishedFam, 1, status)
+	}
+	if j.HasProgress {
+		one(progressFam, j.Progress)
 	}
 
 	if !j.BeginTime.IsZero() {
 		one(startFam, unixSeconds(j.BeginTime))
-		end := now
 		if !j.EndTime.IsZero() {
 			end = j.EndTime
 		}
@@ -179,14 +211,14 @@ func jobSamples(lv []string, j *huaweicloud.Job, now time.Time, fn func(f *famil
 			if other == nil {
 				other = map[string]int{}
 			}
-			other[truncate(sj.Status, maxStatusLen)]++
+			other[sj.Status]++
 		}
 		// Known statuses are always present so that progress queries see zeros, not gaps.
 		for i, s := range knownStatuses {
 			one(subJobsByStatusFam, float64(counts[i]), s)
 		}
-		for _, s := range sortedKeys(other) {
-			one(subJobsByStatusFam, float64(other[s]), s)
+		for _, kv := range foldTail(other, maxOtherStatuses) {
+			one(subJobsByStatusFam, float64(kv.n), kv.key)
 		}
 	}
 
@@ -202,12 +234,46 @@ func jobSamples(lv []string, j *huaweicloud.Job, now time.Time, fn func(f *famil
 	if failures == nil && j.Status == statusFail {
 		failures = map[string]int{errorCodeLabel(j.ErrorCode): 1}
 	}
-	for _, code := range sortedKeys(failures) {
-		one(failuresFam, float64(failures[code]), code)
+	for _, kv := range foldTail(failures, maxCodesPerJob) {
+		one(failuresFam, float64(kv.n), kv.key)
 	}
 	if f, ok := firstFailure(j); ok {
-		one(failureInfoFam, 1, errorCodeLabel(f.code), truncate(f.reason, maxReasonLen), f.resource)
+		one(failureInfoFam, 1, errorCodeLabel(f.code), f.reason, f.resource)
 	}
+}
+
+type keyCount struct {
+	key string
+	n   int
+}
+
+// foldTail returns m's entries sorted by key, at most limit of them: when there are more, the most
+// frequent limit-1 keys and one otherLabel entry with the sum of the rest. A key that is itself
+// otherLabel is folded too, so the label stays unique.
+func foldTail(m map[string]int, limit int) []keyCount {
+	out := make([]keyCount, 0, min(len(m), limit))
+	for _, k := range sortedKeys(m) {
+		out = append(out, keyCount{k, m[k]})
+	}
+	if len(out) <= limit {
+		return out
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].n > out[b].n })
+	rest := 0
+	kept := out[:0]
+	for _, kv := range out {
+		if len(kept) < limit-1 && kv.key != otherLabel {
+			kept = append(kept, kv)
+		} else {
+			rest += kv.n
+		}
+	}
+	sort.Slice(kept, func(a, b int) bool { return kept[a].key < kept[b].key })
+	i := sort.Search(len(kept), func(i int) bool { return kept[i].key >= otherLabel })
+	kept = append(kept, keyCount{})
+	copy(kept[i+1:], kept[i:])
+	kept[i] = keyCount{otherLabel, rest}
+	return kept
 }
 
 func statusIndex(s string) int {
@@ -267,20 +333,34 @@ func errorCodeLabel(code string) string {
 	if code == "" {
 		return "unknown"
 	}
-	return truncate(code, maxStatusLen)
+	return code
 }
 
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence, and keeps label values on one line.
+// truncate makes s a label value: valid UTF-8 (a single invalid byte would make the whole exposition
+// unparseable, and Prometheus would drop every series of the scrape), on one line, at most n bytes,
+// cut on a rune boundary.
 func truncate(s string, n int) string {
-	s = strings.TrimSpace(strings.ReplaceAll(s, "\n", " "))
+	s, _ = cut(s, n)
+	return s
+}
+
+// cut is truncate that also tells whether s had to be shortened.
+func cut(s string, n int) (string, bool) {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.ContainsAny(s, "\r\n") {
+		s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	}
+	s = strings.TrimSpace(s)
 	if len(s) <= n {
-		return s
+		return s, false
 	}
 	s = s[:n]
 	for len(s) > 0 && !utf8.ValidString(s) {
 		s = s[:len(s)-1]
 	}
-	return s
+	return s, true
 }
 
 func boolValue(b bool) float64 {

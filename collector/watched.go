@@ -3,10 +3,10 @@ package collector
 import "github.com/prometheus/client_golang/prometheus"
 
 // watchedStates are the values of the state label of huaweicloud_job_exporter_watched_jobs.
-var watchedStates = []string{"active", "final", "retired"}
+var watchedStates = []string{"active", "final", "vanished", "dropped", "retired"}
 
 var watchedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, exporterSubsystem, "watched_jobs"),
-	"Jobs the exporter watches, by state: active (queried on scrape), final (SUCCESS/FAIL served from memory), retired (older than final_job_ttl, no longer exported nor queried).",
+	"Jobs the exporter watches, by state: active (queried on scrape), final (SUCCESS/FAIL served from memory), vanished (unfinished, then unknown to the API: outcome unknown), dropped (discovered but unknown to the API, not exported), retired (final or vanished longer than final_job_ttl, no longer exported nor queried).",
 	[]string{"service", "region", "state"}, nil)
 
 // watchedCollector counts the watch set at gather time, so the count can never go stale or race a reload.
@@ -20,7 +20,7 @@ func (w watchedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- watchedDe
 
 func (w watchedCollector) Collect(ch chan<- prometheus.Metric) {
 	type key struct{ service, region string }
-	counts := map[key]*[3]int{}
+	counts := map[key]*[5]int{}
 	now := w.c.now()
 	w.c.mu.Lock()
 	ttl := w.c.opts.FinalJobTTL
@@ -28,11 +28,15 @@ func (w watchedCollector) Collect(ch chan<- prometheus.Metric) {
 		k := key{string(e.watched.Target.Service), e.watched.Target.Region}
 		n := counts[k]
 		if n == nil {
-			n = new([3]int)
+			n = new([5]int)
 			counts[k] = n
 		}
 		switch {
 		case e.expired(now, ttl):
+			n[4]++
+		case e.dropped:
+			n[3]++
+		case e.vanished:
 			n[2]++
 		case e.job != nil && e.job.Final():
 			n[1]++

@@ -24,13 +24,15 @@ import (
 
 // Config is the whole configuration file.
 type Config struct {
-	Credentials      *Credentials     `yaml:"credentials,omitempty"`
-	Timeout          model.Duration   `yaml:"timeout"`
-	Concurrency      int              `yaml:"concurrency"`
-	MinQueryInterval model.Duration   `yaml:"min_query_interval"`
-	FinalJobTTL      model.Duration   `yaml:"final_job_ttl"`
-	HTTPClient       HTTPClientConfig `yaml:"http_client,omitempty"`
-	Projects         []Project        `yaml:"projects"`
+	Credentials      *Credentials   `yaml:"credentials,omitempty"`
+	Timeout          model.Duration `yaml:"timeout"`
+	Concurrency      int            `yaml:"concurrency"`
+	MinQueryInterval model.Duration `yaml:"min_query_interval"`
+	FinalJobTTL      model.Duration `yaml:"final_job_ttl"`
+	// PendingPaymentQueryInterval: how often a PENDING_PAYMENT job is asked again (it may wait 14 days).
+	PendingPaymentQueryInterval model.Duration   `yaml:"pending_payment_query_interval"`
+	HTTPClient                  HTTPClientConfig `yaml:"http_client,omitempty"`
+	Projects                    []Project        `yaml:"projects"`
 }
 
 // HTTPClientConfig is the part of prometheus/common's HTTP client settings that makes sense for a client
@@ -101,6 +103,7 @@ const (
 	defaultConcurrency      = 16
 	defaultMinQueryInterval = model.Duration(10 * time.Second)
 	defaultFinalJobTTL      = model.Duration(24 * time.Hour)
+	defaultPendingPayment   = model.Duration(5 * time.Minute)
 	defaultCTSInterval      = model.Duration(time.Minute)
 	defaultCTSLookback      = model.Duration(time.Hour)
 )
@@ -111,6 +114,8 @@ func defaultConfig() Config {
 		Concurrency:      defaultConcurrency,
 		MinQueryInterval: defaultMinQueryInterval,
 		FinalJobTTL:      defaultFinalJobTTL,
+
+		PendingPaymentQueryInterval: defaultPendingPayment,
 	}
 }
 

@@ -48,6 +48,8 @@ func TestLoadGood(t *testing.T) {
 		Concurrency:      8,
 		MinQueryInterval: 0,
 		FinalJobTTL:      dur(12 * time.Hour),
+
+		PendingPaymentQueryInterval: dur(5 * time.Minute),
 		HTTPClient: config.HTTPClientConfig{
 			TLSConfig: commonconfig.TLSConfig{
 				CAFile:     "/etc/huaweicloud-job-exporter/ca.pem",
@@ -128,6 +130,7 @@ projects:
 		{"concurrency", c.Concurrency, 16},
 		{"min_query_interval", c.MinQueryInterval, dur(10 * time.Second)},
 		{"final_job_ttl", c.FinalJobTTL, dur(24 * time.Hour)},
+		{"pending_payment_query_interval", c.PendingPaymentQueryInterval, dur(5 * time.Minute)},
 		{"cts.interval", c.Projects[0].Discovery.CTS.Interval, dur(time.Minute)},
 		{"cts.lookback", c.Projects[0].Discovery.CTS.Lookback, dur(time.Hour)},
 		{"cts.services", c.Projects[0].Discovery.CTS.Services, huaweicloud.JobServices},
@@ -285,6 +288,7 @@ func TestValidate(t *testing.T) {
 		{"zero config", func(c *config.Config) { *c = config.Config{} }, strings.Join([]string{
 			"timeout: must be greater than 0 and at most 5m (got 0s)",
 			"concurrency: must be between 1 and 1024 (got 0)",
+			"pending_payment_query_interval: must be between 1s and 24h (got 0s)",
 			"final_job_ttl: must be at least 1m (got 0s)",
 			"projects: at least one project is required",
 		}, "; ")},

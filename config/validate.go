@@ -51,6 +51,9 @@ func (c *Config) Validate() error {
 	if c.MinQueryInterval < 0 {
 		v.addf("min_query_interval: must not be negative (got %s)", human(c.MinQueryInterval))
 	}
+	if d := time.Duration(c.PendingPaymentQueryInterval); d < time.Second || d > 24*time.Hour {
+		v.addf("pending_payment_query_interval: must be between 1s and 24h (got %s)", human(c.PendingPaymentQueryInterval))
+	}
 	if time.Duration(c.FinalJobTTL) < minFinalJobTTL {
 		v.addf("final_job_ttl: must be at least 1m (got %s)", human(c.FinalJobTTL))
 	}

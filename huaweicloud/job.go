@@ -34,6 +34,8 @@ type Job struct {
 	ResourceID   string // server_id, volume_id or image_id of the job's entities
 	SubJobsTotal int    // entities.sub_jobs_total when present, else len(SubJobs)
 	SubJobs      []SubJob
+	Progress     float64 // 0..1, valid when HasProgress
+	HasProgress  bool
 }
 
 // SubJob is one entry of entities.sub_jobs.
