@@ -66,7 +66,16 @@ func (p *Pages) LandingHandler() http.Handler {
 		jobs := p.Jobs()
 		d := landingData{Pages: p, Total: len(jobs), Rendered: now}
 		counts := map[string]int{}
-		for _, j := range jobs {
+		for i, j := range jobs {
+			// Lifecycle states the API does not have, named so the table cannot pass them for a live status.
+			switch {
+			case j.Dropped:
+				j.Status = "DROPPED (unknown to the API)"
+			case j.Vanished:
+				j.Status = "VANISHED (last " + j.Status + ")"
+				j.EndTime = j.LastSuccess
+			}
+			jobs[i] = j
 			st := j.Status
 			if st == "" {
 				st = "UNKNOWN"
@@ -128,7 +137,7 @@ func rank(j collector.JobState) int {
 	switch {
 	case !j.QuerySuccess:
 		return 0
-	case j.Status == "FAIL" || j.SubJobsFail > 0:
+	case j.Status == "FAIL" || j.SubJobsFail > 0 || j.Vanished:
 		return 1
 	case j.Status != "SUCCESS":
 		return 2

@@ -30,6 +30,8 @@ func TestLandingPage(t *testing.T) {
 			Status: "FAIL", SubJobs: 3, SubJobsFail: 1, ErrorCode: "EVS.2024", FailReason: "<script>alert(1)</script>", QuerySuccess: true},
 		{Service: "ecs", Region: "ap-southeast-1", ProjectID: "0123456789abcdef0123456789abcdef", JobID: "unreachable-job",
 			QuerySuccess: false, LastError: "query ecs job: APIG.0301 Incorrect IAM authentication information"},
+		{Service: "ecs", Region: "ap-southeast-1", ProjectID: "0123456789abcdef0123456789abcdef", JobID: "vanished-job", JobType: "createServer",
+			Status: "RUNNING", Vanished: true, QuerySuccess: false},
 	}
 	p := &Pages{Name: "Huawei Cloud Job Exporter", Version: "v1", MetricsPath: "/metrics", Demo: true,
 		Jobs: func() []collector.JobState { return append([]collector.JobState(nil), jobs...) }, Now: func() time.Time { return now }}
@@ -39,7 +41,7 @@ func TestLandingPage(t *testing.T) {
 	}
 	for _, want := range []string{
 		`href="/metrics"`, `href="/config"`, `href="/-/healthy"`, `id="demo-banner"`,
-		"3 watched", "FAIL: 1", "SUCCESS: 1", "1 failing to query",
+		"4 watched", "FAIL: 1", "SUCCESS: 1", "2 failing to query", "VANISHED (last RUNNING)",
 		"EVS.2024", "(1 failed)", "4m0s", "APIG.0301",
 		"&lt;script&gt;", // failure reasons come from the API: escaped, never markup
 	} {
