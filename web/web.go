@@ -5,8 +5,10 @@ package web
 import (
 	"embed"
 	"html/template"
+	"io"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
@@ -41,9 +43,13 @@ type landingData struct {
 	Rendered time.Time
 }
 
+// jobRow adds the two times a person reads, each meaning one thing: how long ago the job started, and
+// how long it ran (or has been running).
 type jobRow struct {
 	collector.JobState
-	Age string
+	Started string
+	RunTime string
+	Running bool
 }
 
 type statusCount struct {
@@ -96,11 +102,13 @@ func (p *Pages) LandingHandler() http.Handler {
 			}
 			row := jobRow{JobState: j}
 			if !j.BeginTime.IsZero() {
-				end := now
-				if !j.EndTime.IsZero() {
-					end = j.EndTime
+				end := j.EndTime
+				if end.IsZero() {
+					end = now
+					row.Running = j.Status != "SUCCESS" && j.Status != "FAIL" && !j.Vanished && !j.Dropped
 				}
-				row.Age = age(end.Sub(j.BeginTime))
+				row.Started = age(now.Sub(j.BeginTime))
+				row.RunTime = age(end.Sub(j.BeginTime))
 			}
 			d.Jobs = append(d.Jobs, row)
 		}
@@ -108,14 +116,32 @@ func (p *Pages) LandingHandler() http.Handler {
 	})
 }
 
-// ConfigHandler serves "/config": the loaded configuration with secrets shown as <secret>.
+// ConfigHandler serves "/config": the loaded configuration with secrets shown as <secret>. A browser
+// gets the page; curl and scripts get the YAML itself as text/plain (?format=yaml, or an Accept header
+// that does not ask for HTML), so `curl /config > running.yml` gives a file.
 func (p *Pages) ConfigHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wantsYAML(r) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, _ = io.WriteString(w, p.Config())
+			return
+		}
 		render(w, "config.html", struct {
 			*Pages
 			Text string
 		}{p, p.Config()})
 	})
+}
+
+func wantsYAML(r *http.Request) bool {
+	switch r.URL.Query().Get("format") {
+	case "yaml", "text":
+		return true
+	case "html":
+		return false
+	}
+	accept := r.Header.Get("Accept")
+	return !strings.Contains(accept, "text/html") && !strings.Contains(accept, "application/xhtml")
 }
 
 func render(w http.ResponseWriter, name string, data any) {

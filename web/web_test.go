@@ -42,7 +42,7 @@ func TestLandingPage(t *testing.T) {
 	for _, want := range []string{
 		`href="/metrics"`, `href="/config"`, `href="/-/healthy"`, `id="demo-banner"`,
 		"4 watched", "FAIL: 1", "SUCCESS: 1", "2 failing to query", "VANISHED (last RUNNING)",
-		"EVS.2024", "(1 failed)", "4m0s", "APIG.0301",
+		"EVS.2024", "(1 failed)", "5m0s ago", ">4m0s<", "APIG.0301",
 		"&lt;script&gt;", // failure reasons come from the API: escaped, never markup
 	} {
 		if !strings.Contains(body, want) {
@@ -77,9 +77,33 @@ func TestLandingPageBoundsRows(t *testing.T) {
 }
 
 func TestConfigPage(t *testing.T) {
-	p := &Pages{Name: "x", MetricsPath: "/metrics", Config: func() string { return "credentials:\n  secret_key: <secret>\n" }}
-	code, body := get(t, p.ConfigHandler(), "/config")
-	if code != http.StatusOK || !strings.Contains(body, "secret_key: &lt;secret&gt;") {
-		t.Fatalf("config page: %d %s", code, body)
+	const yml = "credentials:\n  secret_key: <secret>\n"
+	p := &Pages{Name: "x", MetricsPath: "/metrics", Config: func() string { return yml }}
+	tests := []struct {
+		name, target, accept string
+		wantType, wantBody   string
+	}{
+		{"browser", "/config", "text/html,application/xhtml+xml,*/*;q=0.8", "text/html", "secret_key: &lt;secret&gt;"},
+		{"curl", "/config", "*/*", "text/plain", yml},
+		{"no accept header", "/config", "", "text/plain", yml},
+		{"format=yaml from a browser", "/config?format=yaml", "text/html", "text/plain", yml},
+		{"format=html from curl", "/config?format=html", "*/*", "text/html", "secret_key: &lt;secret&gt;"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodGet, tt.target, nil)
+			if tt.accept != "" {
+				req.Header.Set("Accept", tt.accept)
+			}
+			p.ConfigHandler().ServeHTTP(rec, req)
+			body := rec.Body.String()
+			if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), tt.wantType) {
+				t.Fatalf("%d %s, want 200 %s", rec.Code, rec.Header().Get("Content-Type"), tt.wantType)
+			}
+			if tt.wantType == "text/plain" && body != tt.wantBody || !strings.Contains(body, tt.wantBody) {
+				t.Errorf("body %q, want %q", body, tt.wantBody)
+			}
+		})
 	}
 }
