@@ -49,7 +49,9 @@ type Client struct {
 
 // keyState guards one access key. It is a gate with three states:
 //
-//   - open (good): the key has worked; requests go concurrently.
+//   - open (good, and a request of the key succeeded less than keyFresh ago): requests go concurrently.
+//     A key that has been quiet longer (between two scrapes) is probed again: revocation between scrapes
+//     costs one failure, not one per request of the next scrape, for one round trip per scrape.
 //   - closed (until in the future): an authentication failure closed it; nothing is sent until then.
 //   - probing: a key not (or no longer) known to work lets a single probe request through and the others
 //     wait for its outcome, so a wrong key costs one failure per back-off period, not one per watched job.
@@ -66,12 +68,17 @@ type Client struct {
 // five minutes, whatever the back-off settings.
 type keyState struct {
 	good     bool
-	failures int // consecutive failure events, for the doubling back-off
+	lastOK   time.Time // last success in the current epoch
+	failures int       // consecutive failure events, for the doubling back-off
 	until    time.Time
 	probe    chan struct{} // non-nil while a probe is in flight, closed when it ends
 	epoch    uint64        // incremented by every failure event
 	events   [2]time.Time  // the latest two failure events, newest first
 }
+
+// keyFresh is how long a success keeps the gate open for concurrent requests. Within a scrape answers
+// come much faster than this; between scrapes (5 s and more apart) the key goes stale.
+const keyFresh = 2 * time.Second
 
 // authWindow is the span in which at most two failure events of a key are allowed: Huawei locks a key
 // after five consecutive failures for five minutes.
@@ -471,12 +478,13 @@ func (c *Client) admit(ctx context.Context, ak string) (pass, error) {
 			st = &keyState{}
 			c.keys[ak] = st
 		}
+		now := c.now()
 		switch {
-		case st.good:
+		case st.good && now.Sub(st.lastOK) < keyFresh:
 			p := pass{epoch: st.epoch}
 			c.mu.Unlock()
 			return p, nil
-		case c.now().Before(st.until):
+		case now.Before(st.until):
 			until := st.until
 			c.mu.Unlock()
 			return pass{}, fmt.Errorf("%w until %s", ErrAuthBackoff, until.UTC().Format(time.RFC3339))
@@ -510,7 +518,7 @@ func (c *Client) settle(ak string, p pass, outcome int) {
 	if p.epoch == st.epoch {
 		switch {
 		case outcome > 0:
-			st.good, st.failures, st.until = true, 0, time.Time{}
+			st.good, st.lastOK, st.failures, st.until = true, c.now(), 0, time.Time{}
 		case outcome < 0:
 			now := c.now()
 			st.good = false
