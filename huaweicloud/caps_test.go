@@ -25,9 +25,9 @@ func TestParseJobInvalidUTF8(t *testing.T) {
 		{"fail_reason object", `{"status":"FAIL","fail_reason":{"m":"` + "\xe2\x82" + `"}}`, func(j *Job) string { return j.FailReason }},
 		{"resource id array", `{"status":"FAIL","entities":{"server_id":["` + "\xff" + `"]}}`, func(j *Job) string { return j.ResourceID }},
 		{"sub-job type array", `{"status":"FAIL","entities":{"sub_jobs":[{"status":"FAIL","job_type":["x` + "\xff" + `"]}]}}`,
-			func(j *Job) string { return j.SubJobs[0].JobType }},
+			func(j *Job) string { return firstSubJob(j).JobType }},
 		{"ims sub-job result array", `{"status":"FAIL","entities":{"sub_jobs_result":[{"status":["F` + "\xff" + `"]}]}}`,
-			func(j *Job) string { return j.SubJobs[0].Status }},
+			func(j *Job) string { return firstSubJob(j).Status }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -213,4 +213,11 @@ func TestListTracesTexts(t *testing.T) {
 	if len(tr.TraceID) != maxIDBytes || tr.TraceName != `["create`+"\uFFFD"+`Server"]` {
 		t.Errorf("trace id of %d bytes, name %q", len(tr.TraceID), tr.TraceName)
 	}
+}
+
+func firstSubJob(j *Job) SubJob {
+	if len(j.SubJobs) == 0 {
+		return SubJob{}
+	}
+	return j.SubJobs[0]
 }
