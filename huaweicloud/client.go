@@ -9,10 +9,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,17 +43,65 @@ type Client struct {
 
 	mu       sync.Mutex
 	keys     map[string]*keyState
+	perms    map[permKey]*permState
 	limiters map[string]*adaptiveLimiter // by endpoint host and access key
 }
 
-// keyState guards one access key. Until a key has been seen to work, a single probe request is in flight
-// for it and the others wait: a wrong key then costs one authentication failure per back-off period
-// instead of one per watched job, which matters because five failures lock the key for five minutes.
+// keyState guards one access key. It is a gate with three states:
+//
+//   - open (good, and a request of the key succeeded less than keyFresh ago): requests go concurrently.
+//     A key that has been quiet longer (between two scrapes) is probed again: revocation between scrapes
+//     costs one failure, not one per request of the next scrape, for one round trip per scrape.
+//   - closed (until in the future): an authentication failure closed it; nothing is sent until then.
+//   - probing: a key not (or no longer) known to work lets a single probe request through and the others
+//     wait for its outcome, so a wrong key costs one failure per back-off period, not one per watched job.
+//
+// The gate is asked before every attempt, not once per call: a call that waits (for the rate limiter, for
+// a retry) after the key stopped working sends nothing. The first failure closes it; the failures of
+// requests already on the wire at that moment (admitted in the same epoch) are one event, not one each,
+// for the back-off. Those requests cannot be recalled: they are the only failures the client cannot
+// prevent, at most one per request in flight for the key.
+//
+// Five failures in a row lock a key for five minutes ("How Do I Handle the Error APIG.0301?"), and the
+// same key may be used by other tools. So besides the doubling back-off, a probe is never sent less than
+// authWindow after the failure event before the previous one: at most two failure events per key in any
+// five minutes, whatever the back-off settings.
 type keyState struct {
 	good     bool
-	failures int
+	lastOK   time.Time // last success in the current epoch
+	failures int       // consecutive failure events, for the doubling back-off
 	until    time.Time
 	probe    chan struct{} // non-nil while a probe is in flight, closed when it ends
+	epoch    uint64        // incremented by every failure event
+	events   [2]time.Time  // the latest two failure events, newest first
+}
+
+// keyFresh is how long a success keeps the gate open for concurrent requests. Within a scrape answers
+// come much faster than this; between scrapes (5 s and more apart) the key goes stale.
+const keyFresh = 2 * time.Second
+
+// authWindow is the span in which at most two failure events of a key are allowed: Huawei locks a key
+// after five consecutive failures for five minutes.
+const authWindow = 5 * time.Minute
+
+// pass is what admit hands out: the epoch of the gate when the request went through, and whether it is
+// the probe.
+type pass struct {
+	probe bool
+	epoch uint64
+}
+
+// permKey names one service of one project as seen by one access key, the unit of a permission back-off.
+type permKey struct {
+	ak      string
+	service Service
+	project string
+}
+
+// permState backs a (key, service, project) off after a permission denial (403).
+type permState struct {
+	failures int
+	until    time.Time
 }
 
 // Option configures a Client.
@@ -82,7 +132,8 @@ func WithRetry(maxAttempts int, base, max time.Duration) Option {
 func WithAdaptiveRateLimit() Option { return func(c *Client) { c.adaptive = true } }
 
 // WithAuthBackoff sets how long an access key rests after an authentication failure: initial, doubling
-// on every further failure up to max.
+// on every further failure up to max (and never less than needed to keep two failures per five minutes).
+// A permission denial rests its (key, service, project) by the same schedule.
 func WithAuthBackoff(initial, max time.Duration) Option {
 	return func(c *Client) { c.authInitial, c.authMax = initial, max }
 }
@@ -111,6 +162,7 @@ func NewClient(hc *http.Client, opts ...Option) *Client {
 		authMax:     15 * time.Minute,
 		sleep:       sleepCtx,
 		keys:        map[string]*keyState{},
+		perms:       map[permKey]*permState{},
 		limiters:    map[string]*adaptiveLimiter{},
 	}
 	for _, o := range opts {
@@ -220,12 +272,14 @@ func (c *Client) ListTraces(ctx context.Context, t Target, q TraceQuery) (*Trace
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, fmt.Errorf("%w: traces body is not valid JSON: %v", errBadResponse, err)
 	}
-	page := &TracePage{Marker: string(w.MetaData.Marker), Count: w.MetaData.Count, Traces: make([]Trace, 0, len(w.Traces))}
+	page := &TracePage{Marker: capText(string(w.MetaData.Marker), maxFailReasonBytes), Count: w.MetaData.Count, Traces: make([]Trace, 0, len(w.Traces))}
 	for _, wt := range w.Traces {
 		page.Traces = append(page.Traces, Trace{
-			TraceID: string(wt.TraceID), TraceName: string(wt.TraceName), ServiceType: string(wt.ServiceType),
-			ResourceType: string(wt.ResourceType), ResourceID: string(wt.ResourceID), Code: string(wt.Code),
-			Response: string(wt.Response), Time: parseTime(string(wt.Time)),
+			TraceID: capText(string(wt.TraceID), maxIDBytes), TraceName: capText(string(wt.TraceName), maxJobTypeBytes),
+			ServiceType: capText(string(wt.ServiceType), maxJobTypeBytes), ResourceType: capText(string(wt.ResourceType), maxJobTypeBytes),
+			ResourceID: capText(string(wt.ResourceID), maxIDBytes), Code: capText(string(wt.Code), maxErrorCodeBytes),
+			// Whole, see the caps in job.go: it is what names the job id.
+			Response: strings.ToValidUTF8(string(wt.Response), "\uFFFD"), Time: parseTime(string(wt.Time)),
 		})
 	}
 	return page, nil
@@ -250,30 +304,35 @@ func (c *Client) get(ctx context.Context, t Target, segments []string, query url
 	}
 	u.RawQuery = query.Encode()
 
-	probe, err := c.admit(ctx, t.Credentials.AccessKey)
-	if err != nil {
-		return 0, nil, err
-	}
-	var authOutcome int // 0 unknown, 1 key works, -1 key rejected
-	defer func() {
-		if probe || authOutcome < 0 {
-			c.settle(t.Credentials.AccessKey, probe, authOutcome)
-		} else if authOutcome > 0 {
-			c.settle(t.Credentials.AccessKey, false, authOutcome)
-		}
-	}()
-
-	lim := c.limiter(u.Host, t.Credentials.AccessKey)
+	ak := t.Credentials.AccessKey
+	pk := permKey{ak, t.Service, t.ProjectID}
+	lim := c.limiter(u.Host, ak)
 	for attempt := 1; ; attempt++ {
+		if err := c.permitted(pk); err != nil {
+			return 0, nil, err
+		}
 		if lim != nil {
 			if err := lim.wait(ctx, c.now, c.sleep); err != nil {
 				return 0, nil, fmt.Errorf("%w: %w", errPaced, err)
 			}
 		}
+		p, err := c.admit(ctx, ak)
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			// Never sent. A call the rate limit held until its deadline is throttled, not a timeout.
+			c.settle(ak, p, 0)
+			if lim != nil && lim.holding(c.now()) {
+				return 0, nil, fmt.Errorf("%w: %w", errPaced, err)
+			}
+			return 0, nil, err
+		}
 		status, body, err := c.once(ctx, t, &u)
 		var apiErr *APIError
+		isAPI := errors.As(err, &apiErr)
 		if lim != nil {
-			if errors.As(err, &apiErr) && apiErr.Throttled() {
+			if isAPI && apiErr.Throttled() {
 				lim.throttled(c.now(), apiErr.RetryAfter)
 			} else if err == nil {
 				lim.succeeded()
@@ -281,27 +340,26 @@ func (c *Client) get(ctx context.Context, t Target, segments []string, query url
 		}
 		switch {
 		case err == nil:
-			authOutcome = 1
+			c.settle(ak, p, 1)
+			c.allowed(pk)
 			return status, body, nil
-		case errors.As(err, &apiErr):
-			if apiErr.AuthFailure() {
-				authOutcome = -1
-				return 0, nil, err
-			}
-			authOutcome = 1 // the gateway let the key through
-			if !apiErr.Retryable() {
-				return 0, nil, err
-			}
-		default:
+		case !isAPI:
+			c.settle(ak, p, 0) // no answer proves nothing
+			return 0, nil, err
+		case apiErr.AuthFailure():
+			c.settle(ak, p, -1)
 			return 0, nil, err
 		}
-		if attempt >= c.attempts {
+		c.settle(ak, p, 1) // the gateway let the key through
+		if apiErr.Permission() {
+			c.denied(pk)
 			return 0, nil, err
 		}
-		wait := c.backoff(attempt)
-		if apiErr.RetryAfter > wait {
-			wait = apiErr.RetryAfter
+		c.allowed(pk)
+		if !apiErr.Retryable() || attempt >= c.attempts {
+			return 0, nil, err
 		}
+		wait := max(c.backoff(attempt), apiErr.RetryAfter)
 		// Waiting past the deadline only to fail is worse than failing now with the real reason.
 		if dl, ok := ctx.Deadline(); ok && c.now().Add(wait).After(dl) {
 			return 0, nil, err
@@ -342,6 +400,9 @@ func (c *Client) backoff(attempt int) time.Duration {
 
 // once sends one attempt.
 func (c *Client) once(ctx context.Context, t Target, u *url.URL) (int, []byte, error) {
+	// A request that never left is not an API request: it must not count as one with code "error".
+	var wrote atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return 0, nil, err
@@ -356,13 +417,17 @@ func (c *Client) once(ctx context.Context, t Target, u *url.URL) (int, []byte, e
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		c.observe(t, "error", time.Since(start))
+		if ctx.Err() == nil || wrote.Load() {
+			c.observe(t, "error", time.Since(start))
+		}
 		return 0, nil, err
 	}
 	body, rerr := c.readBody(resp)
 	c.observe(t, strconv.Itoa(resp.StatusCode), time.Since(start))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return 0, nil, newAPIError(resp, body, c.now())
+		e := newAPIError(resp, body, c.now())
+		e.Service, e.Host = t.Service, u.Host
+		return 0, nil, e
 	}
 	if rerr != nil {
 		return 0, nil, rerr
@@ -370,8 +435,9 @@ func (c *Client) once(ctx context.Context, t Target, u *url.URL) (int, []byte, e
 	// ECS answers flow control with HTTP 202 and an error body; it must not pass for a job.
 	if bytes.Contains(body, []byte(`"code"`)) || bytes.Contains(body, []byte(`"error_code"`)) {
 		if code, msg, ok := parseAPIError(body); ok {
-			e := &APIError{StatusCode: resp.StatusCode, Code: code, Message: msg, RequestID: resp.Header.Get("X-Request-Id"),
-				RetryAfter: retryAfter(resp.Header.Get("Retry-After"), c.now())}
+			e := bodyError(t.Service, resp.StatusCode, code, msg)
+			e.RequestID, e.Host = capText(resp.Header.Get("X-Request-Id"), maxIDBytes), u.Host
+			e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), c.now())
 			if e.Throttled() {
 				return 0, nil, e
 			}
@@ -402,9 +468,9 @@ func (c *Client) observe(t Target, code string, d time.Duration) {
 	}
 }
 
-// admit lets a request for access key ak go ahead, or refuses it while the key is backed off. probe is
-// true when this request is the one that finds out whether a not yet proven key works.
-func (c *Client) admit(ctx context.Context, ak string) (probe bool, err error) {
+// admit lets a request for access key ak go ahead, or refuses it while the key is backed off. The pass
+// says whether this request is the probe that finds out whether a key not known to work works.
+func (c *Client) admit(ctx context.Context, ak string) (pass, error) {
 	for {
 		c.mu.Lock()
 		st := c.keys[ak]
@@ -412,51 +478,104 @@ func (c *Client) admit(ctx context.Context, ak string) (probe bool, err error) {
 			st = &keyState{}
 			c.keys[ak] = st
 		}
+		now := c.now()
 		switch {
-		case st.good:
+		case st.good && now.Sub(st.lastOK) < keyFresh:
+			p := pass{epoch: st.epoch}
 			c.mu.Unlock()
-			return false, nil
-		case c.now().Before(st.until):
+			return p, nil
+		case now.Before(st.until):
 			until := st.until
 			c.mu.Unlock()
-			return false, fmt.Errorf("%w until %s", ErrAuthBackoff, until.UTC().Format(time.RFC3339))
+			return pass{}, fmt.Errorf("%w until %s", ErrAuthBackoff, until.UTC().Format(time.RFC3339))
 		case st.probe == nil:
 			st.probe = make(chan struct{})
+			p := pass{probe: true, epoch: st.epoch}
 			c.mu.Unlock()
-			return true, nil
+			return p, nil
 		}
 		wait := st.probe
 		c.mu.Unlock()
 		select {
 		case <-wait:
 		case <-ctx.Done():
-			return false, ctx.Err()
+			return pass{}, ctx.Err()
 		}
 	}
 }
 
-// settle records what a request learnt about its key: 1 works, -1 rejected, 0 nothing (no answer).
-func (c *Client) settle(ak string, probe bool, outcome int) {
+// settle records what a request learnt about its key: 1 works, -1 rejected, 0 nothing (no answer, or
+// not sent). Only a request admitted in the current epoch speaks: a success that was on the wire when
+// another request's failure closed the gate must not reopen it, and the failures of requests that were
+// on the wire together are one event.
+func (c *Client) settle(ak string, p pass, outcome int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := c.keys[ak]
 	if st == nil {
 		return
 	}
-	switch {
-	case outcome > 0:
-		st.good, st.failures, st.until = true, 0, time.Time{}
-	case outcome < 0:
-		st.good = false
-		st.failures++
-		d := c.authInitial << (st.failures - 1)
-		if d > c.authMax || d <= 0 {
-			d = c.authMax
+	if p.epoch == st.epoch {
+		switch {
+		case outcome > 0:
+			st.good, st.lastOK, st.failures, st.until = true, c.now(), 0, time.Time{}
+		case outcome < 0:
+			now := c.now()
+			st.good = false
+			st.epoch++
+			st.failures++
+			d := c.authInitial << (st.failures - 1)
+			if d > c.authMax || d <= 0 {
+				d = c.authMax
+			}
+			st.until = now.Add(d)
+			// With this failure and the previous one, a third must wait until the previous one is
+			// authWindow old.
+			if prev := st.events[0]; !prev.IsZero() && prev.Add(authWindow).After(st.until) {
+				st.until = prev.Add(authWindow)
+			}
+			st.events = [2]time.Time{now, st.events[0]}
 		}
-		st.until = c.now().Add(d)
 	}
-	if probe && st.probe != nil {
+	if p.probe && st.probe != nil {
 		close(st.probe)
 		st.probe = nil
 	}
+}
+
+// permitted refuses a request for a (key, service, project) backed off after a permission denial.
+func (c *Client) permitted(k permKey) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ps := c.perms[k]
+	if ps == nil || !c.now().Before(ps.until) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s in project %s until %s", ErrPermissionBackoff, k.service, k.project, ps.until.UTC().Format(time.RFC3339))
+}
+
+// denied backs a (key, service, project) off after a permission denial, by the key back-off's schedule:
+// the policy will not change by itself within seconds, and every denied query is noise in the cloud's
+// audit trail.
+func (c *Client) denied(k permKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ps := c.perms[k]
+	if ps == nil {
+		ps = &permState{}
+		c.perms[k] = ps
+	}
+	ps.failures++
+	d := c.authInitial << (ps.failures - 1)
+	if d > c.authMax || d <= 0 {
+		d = c.authMax
+	}
+	ps.until = c.now().Add(d)
+}
+
+// allowed forgets a permission back-off once the (key, service, project) is answered again.
+func (c *Client) allowed(k permKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.perms, k)
 }

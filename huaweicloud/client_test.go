@@ -299,13 +299,26 @@ func TestGetJobRetries(t *testing.T) {
 		{name: "400 Common.0011 not retried", attempts: 4,
 			answers:   []answer{{status: 400, body: fixtureString(t, "ecs-job-not-found.json"), header: map[string]string{"X-Request-Id": "rid-1"}}, job},
 			wantCodes: []string{"400"}, wantErr: &APIError{StatusCode: 400, Code: "Common.0011", Message: "Failed to query system tasks.", RequestID: "rid-1"}, reason: ReasonNotFound},
-		{name: "404 not retried", attempts: 4, answers: []answer{{status: 404, body: ""}, job}, wantCodes: []string{"404"},
-			wantErr: &APIError{StatusCode: 404}, reason: ReasonNotFound},
+		{name: "bare 404 not retried, not a job answer", attempts: 4, answers: []answer{{status: 404, body: ""}, job}, wantCodes: []string{"404"},
+			wantErr: &APIError{StatusCode: 404}, reason: ReasonClientError},
+		{name: "gateway 404 APIG.0101 is the endpoint", attempts: 4,
+			answers:   []answer{{status: 404, body: `{"error_code":"APIG.0101","error_msg":"The API does not exist or has not been published in the environment"}`}, job},
+			wantCodes: []string{"404"}, wantErr: &APIError{StatusCode: 404, Code: "APIG.0101", Message: "The API does not exist or has not been published in the environment"},
+			reason: ReasonEndpoint},
+		{name: "404 with the service's own code", attempts: 4,
+			answers:   []answer{{status: 404, body: `{"error":{"code":"Ecs.0114","message":"job gone"}}`}, job},
+			wantCodes: []string{"404"}, wantErr: &APIError{StatusCode: 404, Code: "Ecs.0114", Message: "job gone"}, reason: ReasonNotFound},
+		{name: "Retry-After 999999 clamped", attempts: 2,
+			answers:   []answer{{status: 429, body: `{"error_code":"APIG.0308","error_msg":"slow"}`, header: map[string]string{"Retry-After": "999999"}}, job},
+			wantCodes: []string{"429", "200"}, waits: []time.Duration{maxRetryAfter}},
+		{name: "Retry-After in 2100 clamped", attempts: 2,
+			answers:   []answer{{status: 503, body: "busy", header: map[string]string{"Retry-After": "Fri, 01 Jan 2100 00:00:00 GMT"}}, job},
+			wantCodes: []string{"503", "200"}, waits: []time.Duration{maxRetryAfter}},
 		{name: "400 other code not retried", attempts: 4,
 			answers:   []answer{{status: 400, body: `{"error":{"code":"Common.0021","message":"bad"}}`}, job},
 			wantCodes: []string{"400"}, wantErr: &APIError{StatusCode: 400, Code: "Common.0021", Message: "bad"}, reason: ReasonClientError},
 		{name: "403 not retried", attempts: 4, answers: []answer{{status: 403, body: `{"error_code":"APIG.0302","error_msg":"forbidden"}`}, job},
-			wantCodes: []string{"403"}, wantErr: &APIError{StatusCode: 403, Code: "APIG.0302", Message: "forbidden"}, reason: ReasonAuth},
+			wantCodes: []string{"403"}, wantErr: &APIError{StatusCode: 403, Code: "APIG.0302", Message: "forbidden"}, reason: ReasonPermission},
 		{name: "500 then 401 stops", attempts: 4,
 			answers:   []answer{srvErr, {status: 401, body: `{"error_code":"APIG.0301","error_msg":"no"}`}, job},
 			wantCodes: []string{"500", "401"}, wantErr: &APIError{StatusCode: 401, Code: "APIG.0301", Message: "no"}, reason: ReasonAuth},
@@ -373,8 +386,13 @@ func TestGetJobRetries(t *testing.T) {
 				if !errors.As(err, &apiErr) {
 					t.Fatalf("error %v (%T) is not an *APIError", err, err)
 				}
-				if *apiErr != *tc.wantErr {
-					t.Errorf("APIError %+v, want %+v", *apiErr, *tc.wantErr)
+				got := *apiErr
+				if got.Service != ECS {
+					t.Errorf("APIError.Service = %q, want ecs", got.Service)
+				}
+				got.Service, got.Host = "", ""
+				if got != *tc.wantErr {
+					t.Errorf("APIError %+v, want %+v", got, *tc.wantErr)
 				}
 			}
 		})
@@ -564,9 +582,10 @@ func TestAuthBackoff(t *testing.T) {
 	clock.Add(time.Minute - time.Second)
 	expectBackoff("one second before the end", wrong, start.Add(time.Minute))
 
-	// Every further failure doubles the rest, up to the maximum.
+	// Every further failure doubles the rest, up to the maximum, and a third failure never comes within
+	// five minutes of the one before the last: failures at 0, 1m, 5m (not 3m), 9m, 17m, 27m, 37m.
 	end := start.Add(time.Minute)
-	for i, rest := range []time.Duration{2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 10 * time.Minute, 10 * time.Minute} {
+	for i, rest := range []time.Duration{4 * time.Minute, 4 * time.Minute, 8 * time.Minute, 10 * time.Minute, 10 * time.Minute} {
 		clock.Set(end) // exactly at the end of the back-off a request goes
 		expectAuthFailure(fmt.Sprintf("failure %d", i+2))
 		end = clock.Now().Add(rest)

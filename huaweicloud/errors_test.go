@@ -40,7 +40,15 @@ func TestReason(t *testing.T) {
 	}{
 		{"nil", nil, ""},
 		{"401", &APIError{StatusCode: 401}, ReasonAuth},
-		{"403", &APIError{StatusCode: 403, Code: "IAM.0002"}, ReasonAuth},
+		{"403 service denial is a permission gap", &APIError{StatusCode: 403, Code: "IAM.0002"}, ReasonPermission},
+		{"403 APIG.0302 is a permission gap", &APIError{StatusCode: 403, Code: "APIG.0302"}, ReasonPermission},
+		{"403 APIGW.0302", &APIError{StatusCode: 403, Code: "APIGW.0302"}, ReasonPermission},
+		{"403 without code", &APIError{StatusCode: 403}, ReasonPermission},
+		{"403 APIG.0301 is a key failure", &APIError{StatusCode: 403, Code: "APIG.0301"}, ReasonAuth},
+		{"APIGW.0301", &APIError{StatusCode: 401, Code: "APIGW.0301"}, ReasonAuth},
+		{"APIGW.0307 token must be updated", &APIError{StatusCode: 400, Code: "APIGW.0307"}, ReasonAuth},
+		{"apig.0303 lower case", &APIError{StatusCode: 400, Code: "apig.0303"}, ReasonAuth},
+		{"permission back-off", fmt.Errorf("%w: ecs in project p until x", ErrPermissionBackoff), ReasonPermission},
 		{"APIG.0301 with 401", &APIError{StatusCode: 401, Code: "APIG.0301"}, ReasonAuth},
 		{"APIG.0301 with 400", &APIError{StatusCode: 400, Code: "APIG.0301"}, ReasonAuth},
 		{"APIG.0305 other auth code", &APIError{StatusCode: 400, Code: "APIG.0305"}, ReasonAuth},
@@ -55,7 +63,16 @@ func TestReason(t *testing.T) {
 		{"Common.0024 with 202", &APIError{StatusCode: 202, Code: "Common.0024"}, ReasonThrottled},
 		{"Common.1503 with 429", &APIError{StatusCode: 429, Code: "Common.1503"}, ReasonThrottled},
 		{"Common.1503 with 500", &APIError{StatusCode: 500, Code: "Common.1503"}, ReasonThrottled},
-		{"404", &APIError{StatusCode: 404}, ReasonNotFound},
+		{"bare 404 is not a job answer", &APIError{StatusCode: 404}, ReasonClientError},
+		{"404 gateway APIG.0101", &APIError{StatusCode: 404, Code: "APIG.0101", Service: ECS}, ReasonEndpoint},
+		{"404 gateway APIGW.0101", &APIError{StatusCode: 404, Code: "APIGW.0101", Service: EVS}, ReasonEndpoint},
+		{"APIG.0101 on another status", &APIError{StatusCode: 400, Code: "APIG.0101"}, ReasonEndpoint},
+		{"404 the service's own code", &APIError{StatusCode: 404, Code: "EVS.5400", Service: EVS}, ReasonNotFound},
+		{"404 own code, service unknown", &APIError{StatusCode: 404, Code: "Ims.0100"}, ReasonNotFound},
+		{"404 another service's code", &APIError{StatusCode: 404, Code: "EVS.5400", Service: ECS}, ReasonClientError},
+		{"404 code of no job service", &APIError{StatusCode: 404, Code: "VPC.0101", Service: ECS}, ReasonClientError},
+		{"common.0011 lower case (VBS spelling)", &APIError{StatusCode: 400, Code: "common.0011"}, ReasonNotFound},
+		{"paced past its deadline", fmt.Errorf("%w: %w", errPaced, context.DeadlineExceeded), ReasonThrottled},
 		{"Common.0011 with 400", &APIError{StatusCode: 400, Code: "Common.0011"}, ReasonNotFound},
 		{"Common.0011 with 200", &APIError{StatusCode: 200, Code: "Common.0011"}, ReasonNotFound},
 		{"500", &APIError{StatusCode: 500}, ReasonServerError},
@@ -91,7 +108,7 @@ func TestReason(t *testing.T) {
 			t.Errorf("reason %q is not covered by the table", r)
 		}
 	}
-	want := []string{"auth", "auth_backoff", "throttled", "not_found", "server_error", "client_error", "timeout", "network", "bad_response"}
+	want := []string{"auth", "auth_backoff", "permission", "throttled", "not_found", "endpoint", "server_error", "client_error", "timeout", "network", "bad_response"}
 	if !slices.Equal(Reasons, want) {
 		t.Errorf("Reasons = %v, want %v", Reasons, want)
 	}
@@ -107,9 +124,12 @@ func TestAPIErrorClassifiers(t *testing.T) {
 		{APIError{StatusCode: 202, Code: "Common.0024"}, true, false, false, true},
 		{APIError{StatusCode: 429, Code: "Common.1503"}, true, false, false, true},
 		{APIError{StatusCode: 401, Code: "APIG.0301"}, false, true, false, false},
-		{APIError{StatusCode: 403}, false, true, false, false},
-		{APIError{StatusCode: 400, Code: "APIG.0302"}, false, true, false, false},
-		{APIError{StatusCode: 404}, false, false, true, false},
+		{APIError{StatusCode: 403}, false, false, false, false},
+		{APIError{StatusCode: 400, Code: "APIG.0302"}, false, false, false, false},
+		{APIError{StatusCode: 401, Code: "APIGW.0301"}, false, true, false, false},
+		{APIError{StatusCode: 404}, false, false, false, false},
+		{APIError{StatusCode: 404, Code: "APIG.0101"}, false, false, false, false},
+		{APIError{StatusCode: 404, Code: "Ecs.0114", Service: ECS}, false, false, true, false},
 		{APIError{StatusCode: 400, Code: "Common.0011"}, false, false, true, false},
 		{APIError{StatusCode: 500}, false, false, false, true},
 		{APIError{StatusCode: 503}, false, false, false, true},
@@ -145,6 +165,8 @@ func TestAPIErrorError(t *testing.T) {
 		{APIError{StatusCode: 502, Message: "Bad Gateway"}, "HTTP 502: Bad Gateway"},
 		{APIError{StatusCode: 202, Code: "Common.0024"}, "HTTP 202 Common.0024"},
 		{APIError{StatusCode: 404, RequestID: "r1"}, "HTTP 404 (request id r1)"},
+		{APIError{StatusCode: 404, Code: "APIGW.0101", Message: "The API does not exist", Host: "ecs.xx-1.example.com", RequestID: "r2"},
+			"HTTP 404 APIGW.0101: The API does not exist (the gateway at ecs.xx-1.example.com has no such API: check the endpoint) (request id r2)"},
 	}
 	for _, tc := range tests {
 		if got := tc.err.Error(); got != tc.want {
@@ -235,12 +257,18 @@ func TestRetryAfter(t *testing.T) {
 		{"", 0},
 		{"0", 0},
 		{"1", time.Second},
-		{"120", 2 * time.Minute},
+		{"60", time.Minute},
+		{"120", maxRetryAfter},
+		{"999999", maxRetryAfter},
+		{"99999999999999999999999999", maxRetryAfter},
+		{" 7 ", 7 * time.Second},
+		{"Fri, 01 Jan 2100 00:00:00 GMT", maxRetryAfter},
 		{"-1", 0},
 		{"1.5", 0},
 		{"soon", 0},
 		{now.Add(45 * time.Second).Format(http.TimeFormat), 45 * time.Second},
-		{"Sun, 01 Mar 2026 10:02:00 GMT", 2 * time.Minute},
+		{"Sun, 01 Mar 2026 10:02:00 GMT", maxRetryAfter},
+		{"Sun, 01 Mar 2026 10:00:30 GMT", 30 * time.Second},
 		{"Sunday, 01-Mar-26 10:00:10 GMT", 10 * time.Second}, // RFC 850
 		{"Sun Mar  1 10:00:05 2026", 5 * time.Second},        // ANSI C
 		{now.Format(http.TimeFormat), 0},

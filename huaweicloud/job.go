@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The job statuses Huawei Cloud documents. Status strings outside this list are passed through verbatim.
@@ -21,7 +24,8 @@ const (
 // Statuses lists the documented statuses in lifecycle order.
 var Statuses = []string{StatusInit, StatusRunning, StatusSuccess, StatusFail, StatusPendingPayment}
 
-// Job is the answer of GET /v1/{project_id}/jobs/{job_id}, common to ECS, EVS, BMS and IMS.
+// Job is the answer of GET /v1/{project_id}/jobs/{job_id}, common to ECS, EVS, BMS and IMS. Its texts are
+// valid UTF-8 and capped (see the caps below).
 type Job struct {
 	Service      Service
 	JobID        string
@@ -32,26 +36,76 @@ type Job struct {
 	ErrorCode    string
 	FailReason   string
 	ResourceID   string // server_id, volume_id or image_id of the job's entities
-	SubJobsTotal int    // entities.sub_jobs_total when present, else len(SubJobs)
+	SubJobsTotal int    // what the API says there are (entities.sub_jobs_total), else the number it listed
 	SubJobs      []SubJob
-	Progress     float64 // 0..1, valid when HasProgress
-	HasProgress  bool
+	// Progress is how far the job is, 0 to 1, where the API says so (IMS entities.process_percent);
+	// HasProgress tells a job at 0 from a job without progress.
+	Progress    float64
+	HasProgress bool
+	// Truncated names the fields of the answer that were cut to their cap ("job_type", "fail_reason",
+	// "sub_jobs" ...), once each, for a counter of cut values.
+	Truncated []string
 }
 
-// SubJob is one entry of entities.sub_jobs.
+// SubJob is one entry of entities.sub_jobs (ECS, EVS, BMS) or of IMS's entities.sub_jobs_result, results
+// and sub_jobs_list.
 type SubJob struct {
 	JobID      string
 	JobType    string
-	Status     string
+	Status     string // "" for an IMS sub-job known only by its id (sub_jobs_list)
 	BeginTime  time.Time
 	EndTime    time.Time
 	ErrorCode  string
 	FailReason string // falls back to entities.errorcode_message (ECS, BMS)
-	ResourceID string // server_id, volume_id or nic_id
+	ResourceID string // server_id, volume_id, image_id or nic_id
 }
 
 // Final reports whether the job can no longer change: SUCCESS or FAIL.
 func (j *Job) Final() bool { return j.Status == StatusSuccess || j.Status == StatusFail }
+
+// Caps on what is kept of an answer. The API, or whatever answers in its place, may send anything up to
+// the body cap (1 MiB by default); stored texts end up in label values, logs and memory for as long as a
+// job is kept, so each is cut (on a rune boundary, after invalid UTF-8 is replaced by U+FFFD) to:
+//
+//   - ids (job_id, resource ids, request id) and job_type: 128 bytes; Huawei's are 32 to 40 ASCII bytes and
+//     job types short camel-case words;
+//   - status and error_code: 64 bytes; the documented ones are below 20;
+//   - fail_reason (and a sub-job's errorcode_message): 1 KiB, enough for any documented message; the
+//     collector cuts it further, to 256 bytes, for a label;
+//   - APIError.Message: 512 bytes, as it is logged on every failed query;
+//   - sub-jobs: the first 10,000 of a job are kept (ECS batches are at most 500 servers); SubJobsTotal
+//     still reports the API's total.
+//
+// CTS traces get the same id and code caps; a trace's response body is kept whole (it is what names the
+// job id, and it is bounded by the body cap) but made valid UTF-8.
+const (
+	maxIDBytes         = 128
+	maxJobTypeBytes    = 128
+	maxStatusBytes     = 64
+	maxErrorCodeBytes  = 64
+	maxFailReasonBytes = 1 << 10
+	maxMessageBytes    = 512
+	maxSubJobs         = 10000
+)
+
+// capText makes s valid UTF-8 and cuts it to at most n bytes on a rune boundary.
+func capText(s string, n int) string {
+	s, _ = cutText(s, n)
+	return s
+}
+
+// cutText is capText that also reports whether s had to be cut.
+func cutText(s string, n int) (string, bool) {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s, false
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i], true
+}
 
 // text accepts a JSON string, null, a number or a boolean, because the documented types are not always
 // what the services send (error_code is null on success, EVS sends "" for an unset end_time).
@@ -69,11 +123,44 @@ func (t *text) UnmarshalJSON(b []byte) error {
 		}
 		*t = text(s)
 	case len(b) > 0 && (b[0] == '{' || b[0] == '['):
-		// An object where a string belongs carries nothing the exporter can show; keep it compact.
-		*t = text(b)
+		// An object where a string belongs carries nothing the exporter can show; keep it compact. The
+		// decoder replaces invalid UTF-8 in the strings it decodes, not in these raw bytes: do it here, or
+		// "job_type":["create\xffServer"] reaches a label value as invalid UTF-8.
+		var c bytes.Buffer
+		if json.Compact(&c, b) == nil {
+			b = c.Bytes()
+		}
+		*t = text(strings.ToValidUTF8(string(b), "\uFFFD"))
 	default:
-		*t = text(b)
+		*t = text(strings.ToValidUTF8(string(b), "\uFFFD"))
 	}
+	return nil
+}
+
+// list decodes a JSON array and reads anything else (an object, a string) as empty: one odd field of an
+// IMS answer must not cost the whole job.
+type list[T any] []T
+
+func (l *list[T]) UnmarshalJSON(b []byte) error {
+	var v []T
+	if json.Unmarshal(b, &v) != nil {
+		v = nil
+	}
+	*l = v
+	return nil
+}
+
+// percent reads a number that may come as a JSON number or a string; ok is false for anything else.
+type percent struct {
+	v  float64
+	ok bool
+}
+
+func (p *percent) UnmarshalJSON(b []byte) error {
+	var t text
+	_ = t.UnmarshalJSON(b)
+	v, err := strconv.ParseFloat(strings.TrimSpace(string(t)), 64)
+	*p = percent{v, err == nil}
 	return nil
 }
 
@@ -85,6 +172,22 @@ type wireEntities struct {
 	ErrorcodeMessage text      `json:"errorcode_message"`
 	SubJobsTotal     *int      `json:"sub_jobs_total"`
 	SubJobs          []wireJob `json:"sub_jobs"`
+
+	// IMS (SDK services/ims/v2/model/model_job_entities.go: JobEntities): process_percent (float64),
+	// results []JobEntitiesResult{image_id, project_id, status} (model_job_entities_result.go),
+	// sub_jobs_result []SubJobResult{status, job_id, job_type, begin_time, end_time, error_code,
+	// fail_reason, entities{image_id, image_name}} (model_sub_job_result.go, model_sub_job_entities.go) and
+	// sub_jobs_list []string, the sub-job ids.
+	ProcessPercent percent          `json:"process_percent"`
+	Results        list[wireResult] `json:"results"`
+	SubJobsResult  list[wireJob]    `json:"sub_jobs_result"`
+	SubJobsList    list[text]       `json:"sub_jobs_list"`
+}
+
+type wireResult struct {
+	ImageID   text `json:"image_id"`
+	ProjectID text `json:"project_id"`
+	Status    text `json:"status"`
 }
 
 type wireJob struct {
@@ -98,6 +201,33 @@ type wireJob struct {
 	Entities   wireEntities `json:"entities"`
 }
 
+// cutter caps texts and remembers which fields it cut.
+type cutter struct{ cut []string }
+
+func (c *cutter) text(field string, v text, n int) string {
+	s, cut := cutText(string(v), n)
+	if cut && !slices.Contains(c.cut, field) {
+		c.cut = append(c.cut, field)
+	}
+	return s
+}
+
+func (c *cutter) subJob(sw *wireJob) SubJob {
+	sj := SubJob{
+		JobID:      c.text("sub_job_id", sw.JobID, maxIDBytes),
+		JobType:    c.text("job_type", sw.JobType, maxJobTypeBytes),
+		BeginTime:  parseTime(string(sw.BeginTime)),
+		EndTime:    parseTime(string(sw.EndTime)),
+		ErrorCode:  c.text("error_code", sw.ErrorCode, maxErrorCodeBytes),
+		FailReason: c.text("fail_reason", text(firstNonEmpty(sw.FailReason, sw.Entities.ErrorcodeMessage)), maxFailReasonBytes),
+		ResourceID: c.text("resource_id", text(firstNonEmpty(sw.Entities.ServerID, sw.Entities.VolumeID, sw.Entities.ImageID, sw.Entities.NicID)), maxIDBytes),
+	}
+	if sw.Status != nil {
+		sj.Status = c.text("status", text(strings.TrimSpace(string(*sw.Status))), maxStatusBytes)
+	}
+	return sj
+}
+
 // ParseJob decodes a 2xx job answer. A body that carries a query error instead of a job (ECS answers
 // flow control with HTTP 202 and {"code":"Common.0024",...}; EVS documents {"error":{...}}) is returned
 // as *APIError, so throttling is never mistaken for a job.
@@ -105,51 +235,102 @@ func ParseJob(s Service, status int, body []byte) (*Job, error) {
 	var w wireJob
 	if err := json.Unmarshal(body, &w); err != nil {
 		if code, msg, ok := parseAPIError(body); ok {
-			return nil, &APIError{StatusCode: status, Code: code, Message: msg}
+			return nil, bodyError(s, status, code, msg)
 		}
 		return nil, fmt.Errorf("%w: job body is not valid JSON: %v", errBadResponse, err)
 	}
 	if w.Status == nil || strings.TrimSpace(string(*w.Status)) == "" {
 		if code, msg, ok := parseAPIError(body); ok {
-			return nil, &APIError{StatusCode: status, Code: code, Message: msg}
+			return nil, bodyError(s, status, code, msg)
 		}
 		return nil, fmt.Errorf("%w: job body has no status", errBadResponse)
 	}
+	var c cutter
+	e := &w.Entities
 	j := &Job{
 		Service:    s,
-		JobID:      string(w.JobID),
-		JobType:    string(w.JobType),
-		Status:     strings.TrimSpace(string(*w.Status)),
+		JobID:      c.text("job_id", w.JobID, maxIDBytes),
+		JobType:    c.text("job_type", w.JobType, maxJobTypeBytes),
+		Status:     c.text("status", text(strings.TrimSpace(string(*w.Status))), maxStatusBytes),
 		BeginTime:  parseTime(string(w.BeginTime)),
 		EndTime:    parseTime(string(w.EndTime)),
-		ErrorCode:  string(w.ErrorCode),
-		FailReason: string(w.FailReason),
-		ResourceID: firstNonEmpty(w.Entities.ServerID, w.Entities.VolumeID, w.Entities.ImageID),
+		ErrorCode:  c.text("error_code", w.ErrorCode, maxErrorCodeBytes),
+		FailReason: c.text("fail_reason", w.FailReason, maxFailReasonBytes),
+		ResourceID: c.text("resource_id", text(firstNonEmpty(e.ServerID, e.VolumeID, e.ImageID)), maxIDBytes),
 	}
-	j.SubJobs = make([]SubJob, 0, len(w.Entities.SubJobs))
-	for _, sw := range w.Entities.SubJobs {
-		sj := SubJob{
-			JobID:      string(sw.JobID),
-			JobType:    string(sw.JobType),
-			BeginTime:  parseTime(string(sw.BeginTime)),
-			EndTime:    parseTime(string(sw.EndTime)),
-			ErrorCode:  string(sw.ErrorCode),
-			FailReason: firstNonEmpty(sw.FailReason, sw.Entities.ErrorcodeMessage),
-			ResourceID: firstNonEmpty(sw.Entities.ServerID, sw.Entities.VolumeID, sw.Entities.ImageID, sw.Entities.NicID),
-		}
-		if sw.Status != nil {
-			sj.Status = strings.TrimSpace(string(*sw.Status))
-		}
-		j.SubJobs = append(j.SubJobs, sj)
-	}
-	if len(j.SubJobs) == 0 {
-		j.SubJobs = nil
-	}
-	j.SubJobsTotal = len(j.SubJobs)
-	if t := w.Entities.SubJobsTotal; t != nil && *t >= 0 {
+	listed := j.collectSubJobs(&c, e)
+	j.SubJobsTotal = listed
+	if t := e.SubJobsTotal; t != nil && *t >= 0 {
 		j.SubJobsTotal = *t
 	}
+	if p := e.ProcessPercent; p.ok {
+		j.Progress, j.HasProgress = progressRatio(p.v)
+	}
+	j.Truncated = c.cut
 	return j, nil
+}
+
+// collectSubJobs fills j.SubJobs, at most maxSubJobs of them, and returns how many the answer listed.
+//
+// ECS, EVS and BMS list entities.sub_jobs. IMS lists entities.sub_jobs_result (full sub-jobs), and may name
+// sub-jobs by id only in sub_jobs_list (those without a result yet are kept with an empty status) or
+// report a batch job's outcome per image in results ({image_id, project_id, status}, read as sub-jobs of
+// that image). The first of these that has entries wins, sub_jobs_list completing sub_jobs_result:
+// one answer never counts a sub-job twice.
+func (j *Job) collectSubJobs(c *cutter, e *wireEntities) int {
+	listed := 0
+	add := func(sj SubJob) {
+		listed++
+		if len(j.SubJobs) < maxSubJobs {
+			j.SubJobs = append(j.SubJobs, sj)
+		} else if !slices.Contains(c.cut, "sub_jobs") {
+			c.cut = append(c.cut, "sub_jobs")
+		}
+	}
+	switch {
+	case len(e.SubJobs) > 0:
+		for i := range e.SubJobs {
+			add(c.subJob(&e.SubJobs[i]))
+		}
+	case len(e.SubJobsResult) > 0 || len(e.SubJobsList) > 0:
+		seen := make(map[text]bool, len(e.SubJobsResult))
+		for i := range e.SubJobsResult {
+			seen[e.SubJobsResult[i].JobID] = true
+			add(c.subJob(&e.SubJobsResult[i]))
+		}
+		for _, id := range e.SubJobsList {
+			if id != "" && !seen[id] {
+				seen[id] = true
+				add(SubJob{JobID: c.text("sub_job_id", id, maxIDBytes)})
+			}
+		}
+	default:
+		for _, r := range e.Results {
+			add(SubJob{
+				Status:     c.text("status", text(strings.TrimSpace(string(r.Status))), maxStatusBytes),
+				ResourceID: c.text("resource_id", r.ImageID, maxIDBytes),
+			})
+		}
+	}
+	return listed
+}
+
+// progressRatio turns IMS's process_percent into a ratio in [0, 1]. Despite its name the value is a
+// ratio: every finished job in the examples of the IMS API reference ("Querying the Progress of an
+// Asynchronous Job", GET /v1/cloudimages/job/{job_id}, OTC copy en-us_topic_0000001263414852) carries
+// "process_percent": 1, and the SDK types it float64 (model_job_entities.go). A value above 1 and up to
+// 100 is read as a percentage, which no source shows (an assumption that keeps a percent-speaking
+// service from exporting 4500%); above 100 is clamped to 1. Negative values and NaN carry no progress.
+func progressRatio(v float64) (float64, bool) {
+	switch {
+	case math.IsNaN(v) || v < 0:
+		return 0, false
+	case v <= 1:
+		return v, true
+	case v <= 100:
+		return v / 100, true
+	}
+	return 1, true
 }
 
 func firstNonEmpty(vals ...text) string {

@@ -65,6 +65,12 @@ func diffJob(got, want *Job) []string {
 	if got.SubJobsTotal != want.SubJobsTotal {
 		add("SubJobsTotal", got.SubJobsTotal, want.SubJobsTotal)
 	}
+	if got.Progress != want.Progress || got.HasProgress != want.HasProgress {
+		add("Progress, HasProgress", fmt.Sprint(got.Progress, got.HasProgress), fmt.Sprint(want.Progress, want.HasProgress))
+	}
+	if !slices.Equal(got.Truncated, want.Truncated) {
+		add("Truncated", got.Truncated, want.Truncated)
+	}
 	if (got.SubJobs == nil) != (want.SubJobs == nil) || len(got.SubJobs) != len(want.SubJobs) {
 		add("SubJobs", got.SubJobs, want.SubJobs)
 		return diffs
@@ -194,7 +200,33 @@ var jobFixtures = map[string]fixtureCase{
 	"ims-createImage-success.json": {service: IMS, status: 200, final: true, want: &Job{
 		Service: IMS, JobID: "ff80808288d41e1b018937c1d6ae7000", JobType: "createImageByInstance", Status: "SUCCESS",
 		BeginTime: ms(2026, 3, 1, 9, 0, 0, 123), EndTime: ms(2026, 3, 1, 9, 7, 42, 456),
-		ResourceID: "e1d2c3b4-a5f6-4789-8abc-def012345678",
+		ResourceID: "e1d2c3b4-a5f6-4789-8abc-def012345678", Progress: 1, HasProgress: true,
+		// entities.results, the per-image outcome of the (here one-image) batch.
+		SubJobsTotal: 1, SubJobs: []SubJob{{Status: "SUCCESS", ResourceID: "e1d2c3b4-a5f6-4789-8abc-def012345678"}},
+	}},
+	// The IMS API reference's example of an OVA import (GET /v1/cloudimages/job/{job_id}, same entities as
+	// ShowJob): the sub-jobs are in entities.sub_jobs_result, not entities.sub_jobs.
+	"ims-importOvaImage-success.json": {service: IMS, status: 200, final: true, want: &Job{
+		Service: IMS, JobID: "9a175ac79d2a54ad019d4c35cf71260b", JobType: "imsImportOvaImageJob", Status: "SUCCESS",
+		BeginTime: ms(2026, 4, 2, 3, 21, 28, 174), EndTime: ms(2026, 4, 2, 3, 59, 13, 786), SubJobsTotal: 2,
+		SubJobs: []SubJob{
+			{JobID: "9a175ac79d2a54ad019d4c37b9772673", JobType: "imsImportImageJob", Status: "SUCCESS",
+				BeginTime: ms(2026, 4, 2, 3, 23, 33, 620), EndTime: ms(2026, 4, 2, 3, 58, 55, 831), ResourceID: "6d0c5c0e-5505-4ba8-ab65-7e78efe77130"},
+			{JobID: "9a175ac79d2a54ad019d4c37b9862674", JobType: "imsImportDataImageJob", Status: "SUCCESS",
+				BeginTime: ms(2026, 4, 2, 3, 23, 33, 635), EndTime: ms(2026, 4, 2, 3, 25, 45, 953), ResourceID: "3e0c2b6c-e56f-435a-bcb5-e6a45cccdd75"},
+		},
+	}},
+	// Running, with progress, a failed sub-job, and sub_jobs_list naming one sub-job without a result yet.
+	"ims-volumesToSysDataImages-running.json": {service: IMS, status: 200, want: &Job{
+		Service: IMS, JobID: "9a175ac69d2a5466019d4c2294462ed9", JobType: "imsVolumesToSysDataImagesJob", Status: "RUNNING",
+		BeginTime: ms(2026, 4, 2, 3, 0, 27, 845), Progress: 0.45, HasProgress: true, SubJobsTotal: 3,
+		SubJobs: []SubJob{
+			{JobID: "9a175ac69d2a5466019d4c2299782edd", JobType: "imsCopyVolumeToImageJob", Status: "SUCCESS",
+				BeginTime: ms(2026, 4, 2, 3, 0, 29, 173), EndTime: ms(2026, 4, 2, 3, 3, 5, 904), ResourceID: "51a2a39b-622e-411f-a1a3-9745393baf3d"},
+			{JobID: "9a175ac69d2a5466019d4c2299782ede", JobType: "imsCopyVolumeToImageJob", Status: "FAIL",
+				BeginTime: ms(2026, 4, 2, 3, 0, 29, 201), EndTime: ms(2026, 4, 2, 3, 4, 11, 2), ErrorCode: "IMS.0010", FailReason: "The volume is not available."},
+			{JobID: "9a175ac69d2a5466019d4c2299782edf"},
+		},
 	}},
 	"evs-error.json": {service: EVS, status: 200, wantCode: "EVS.5400",
 		wantMsg: "The job does not exist or has been deleted.", wantReason: ReasonBadResponse},
@@ -260,7 +292,7 @@ func TestParseJobFixtures(t *testing.T) {
 			if !isAPI {
 				t.Fatalf("error %v (%T) is not an *APIError", err, err)
 			}
-			want := APIError{StatusCode: tc.status, Code: tc.wantCode, Message: tc.wantMsg}
+			want := APIError{StatusCode: tc.status, Code: tc.wantCode, Message: tc.wantMsg, Service: tc.service}
 			if *apiErr != want {
 				t.Errorf("APIError = %+v, want %+v", *apiErr, want)
 			}

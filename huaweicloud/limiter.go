@@ -76,6 +76,9 @@ func (l *adaptiveLimiter) count(t time.Time) {
 func (l *adaptiveLimiter) throttled(t time.Time, retryAfter time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// Clamped here too, whatever the caller read: one absurd Retry-After must not pause an endpoint
+	// for days (see maxRetryAfter).
+	retryAfter = min(retryAfter, maxRetryAfter)
 	if retryAfter <= 0 {
 		retryAfter = time.Second
 	}
@@ -110,4 +113,12 @@ func (l *adaptiveLimiter) succeeded() {
 	if l.rate > limiterMaxRate {
 		l.rate = 0
 	}
+}
+
+// holding reports whether the limiter is pacing or pausing requests at t: a call that ran out of time
+// then was held back by throttling.
+func (l *adaptiveLimiter) holding(t time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rate > 0 || t.Before(l.pauseUntil)
 }

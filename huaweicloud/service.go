@@ -32,9 +32,14 @@ func ParseService(s string) (Service, error) {
 	return "", fmt.Errorf("unknown service %q (valid: ecs, evs, bms, ims)", s)
 }
 
-// DefaultEndpoint is the public endpoint of a service in a region. Every ECS, EVS, BMS, IMS and CTS entry
-// of the official SDK's region tables follows this pattern.
+// DefaultEndpoint is the public endpoint of a service in a region: the SDK's region table where it names
+// one that differs from the pattern (regions.go), else https://{service}.{region}.myhuaweicloud.com, which
+// every other entry of the tables follows, for regions in the tables and, as the best guess, for regions
+// not in them yet (see KnownRegion).
 func DefaultEndpoint(s Service, region string) string {
+	if e, ok := endpointExceptions[s][region]; ok {
+		return e
+	}
 	return "https://" + string(s) + "." + region + ".myhuaweicloud.com"
 }
 

@@ -61,11 +61,59 @@ func TestDefaultEndpoint(t *testing.T) {
 		{EVS, "cn-north-4", "https://evs.cn-north-4.myhuaweicloud.com"},
 		{BMS, "af-south-1", "https://bms.af-south-1.myhuaweicloud.com"},
 		{IMS, "la-north-2", "https://ims.la-north-2.myhuaweicloud.com"},
-		{CTS, "eu-west-101", "https://cts.eu-west-101.myhuaweicloud.com"},
+		// The one SDK entry off the pattern (services/cts/v3/region/region.go).
+		{CTS, "eu-west-101", "https://cts.eu-west-101.myhuaweicloud.eu"},
+		{CTS, "ap-southeast-1", "https://cts.ap-southeast-1.myhuaweicloud.com"},
+		{ECS, "eu-west-101", "https://ecs.eu-west-101.myhuaweicloud.com"},
+		// Not in the tables yet: the pattern.
+		{ECS, "xx-future-9", "https://ecs.xx-future-9.myhuaweicloud.com"},
+		{CTS, "cn-southwest-3", "https://cts.cn-southwest-3.myhuaweicloud.com"},
 	}
 	for _, tc := range tests {
 		if got := DefaultEndpoint(tc.svc, tc.region); got != tc.want {
 			t.Errorf("DefaultEndpoint(%s, %s) = %q, want %q", tc.svc, tc.region, got, tc.want)
+		}
+	}
+}
+
+func TestKnownRegion(t *testing.T) {
+	tests := []struct {
+		svc    Service
+		region string
+		want   bool
+	}{
+		{ECS, "cn-north-4", true},
+		{ECS, "cn-southwest-3", true},
+		{EVS, "ru-northwest-2", true},
+		{ECS, "ru-northwest-2", false}, // EVS has it, ECS does not
+		{BMS, "eu-west-101", false},
+		{IMS, "ap-southeast-5", true},
+		{CTS, "eu-west-101", true},
+		{CTS, "xx-future-9", false},
+		{Service("vpc"), "cn-north-4", false},
+		{ECS, "", false},
+	}
+	for _, tc := range tests {
+		if got := KnownRegion(tc.svc, tc.region); got != tc.want {
+			t.Errorf("KnownRegion(%s, %q) = %v, want %v", tc.svc, tc.region, got, tc.want)
+		}
+	}
+	// The sizes of the tables as read from the SDK: a slip while copying shows here.
+	for svc, n := range map[Service]int{ECS: 33, EVS: 34, IMS: 33, BMS: 24, CTS: 27} {
+		if got := len(sdkRegions[svc]); got != n {
+			t.Errorf("%s: %d regions, want %d", svc, got, n)
+		}
+		sorted := slices.Sorted(slices.Values(sdkRegions[svc]))
+		if len(slices.Compact(sorted)) != n {
+			t.Errorf("%s: regions not unique", svc)
+		}
+	}
+	// Every exception is a region of its table.
+	for svc, m := range endpointExceptions {
+		for r := range m {
+			if !KnownRegion(svc, r) {
+				t.Errorf("exception %s %s is not in the table", svc, r)
+			}
 		}
 	}
 }
