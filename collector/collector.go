@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -417,12 +418,21 @@ func (c *Collector) record(e *entry, job *huaweicloud.Job, err error) {
 		return
 	}
 	lvl := level.Debug
-	if changed {
-		// One line when a job starts failing or fails differently, not one per scrape.
+	if changed && !errors.Is(err, huaweicloud.ErrAuthBackoff) && !errors.Is(err, huaweicloud.ErrPermissionBackoff) {
+		// One line when a job starts failing or fails differently, not one per scrape; the queries a
+		// resting key or permission skips repeat the one failure that was logged.
 		lvl = level.Warn
 	}
-	lvl(c.logger).Log("msg", "job query failed", "service", w.Target.Service, "region", w.Target.Region,
-		"project_id", w.Target.ProjectID, "job_id", w.JobID, "reason", reason, "err", truncate(err.Error(), maxLoggedErrLen))
+	kv := []any{"msg", "job query failed", "service", w.Target.Service, "region", w.Target.Region,
+		"project_id", w.Target.ProjectID, "job_id", w.JobID, "reason", reason, "err", truncate(err.Error(), maxLoggedErrLen)}
+	switch reason {
+	case huaweicloud.ReasonPermission:
+		kv = append(kv, "hint", "grant the credentials read-only access to "+strings.ToUpper(string(w.Target.Service))+
+			" in this project (e.g. the "+strings.ToUpper(string(w.Target.Service))+" ReadOnlyAccess policy); other services keep working")
+	case huaweicloud.ReasonEndpoint:
+		kv = append(kv, "endpoint", w.Target.Endpoint, "hint", "the endpoint has no such API: check projects[].endpoints and the region")
+	}
+	lvl(c.logger).Log(kv...)
 }
 
 // notFound handles an answer saying the job does not exist, with c.mu held. It returns true when the job
@@ -534,6 +544,11 @@ func (c *Collector) Snapshot() []JobState {
 // cut, so the exposition writes them as they are. Called with c.mu held, once per answer, not per scrape.
 func (c *Collector) sanitize(job *huaweicloud.Job) *huaweicloud.Job {
 	j := *job
+	if c.metrics != nil {
+		for _, field := range job.Truncated {
+			c.metrics.truncatedValues.WithLabelValues(field).Inc()
+		}
+	}
 	fix := func(field string, s *string, n int) {
 		var cutShort bool
 		*s, cutShort = cut(*s, n)

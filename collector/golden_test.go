@@ -107,6 +107,8 @@ func TestGoldenExposition(t *testing.T) {
 		{name: "ecs-unknown-status", service: huaweicloud.ECS, jobID: "", fixture: "ecs-unknown-status.json", status: 200},
 		{name: "bms-createServer-running", service: huaweicloud.BMS, jobID: "", fixture: "bms-createServer-running.json", status: 200},
 		{name: "ims-createImage-success", service: huaweicloud.IMS, jobID: "", fixture: "ims-createImage-success.json", status: 200},
+		{name: "ims-importOvaImage-success", service: huaweicloud.IMS, jobID: "", fixture: "ims-importOvaImage-success.json", status: 200},
+		{name: "ims-volumesToSysDataImages-running", service: huaweicloud.IMS, jobID: "", fixture: "ims-volumesToSysDataImages-running.json", status: 200},
 		// Answers that are not a job: each leaves query_success 0 and nothing else.
 		{name: "evs-error-body", service: huaweicloud.EVS, jobID: "ff80808288d41e1b018937c1d6ae0f81", fixture: "evs-error.json", status: 400},
 		{name: "not-found-404", service: huaweicloud.ECS, jobID: "ff80808288d41e1b018937c1d6ae0f82", fixture: "", status: 404},

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"sort"
 	"strings"
 	"time"
@@ -89,7 +90,7 @@ var (
 	lastQueryFam = newFamily("last_query_timestamp_seconds",
 		"Time of the latest successful query of the job API for this job.", queryLabels)
 	progressFam = newFamily("progress_ratio",
-		"Progress of the job from 0 to 1, where the job API reports one (IMS entities.process_percent / 100).", jobLabels)
+		"Progress of the job from 0 to 1, where the job API reports one (IMS entities.process_percent).", jobLabels)
 	querySuccessFam = newFamily("query_success",
 		"Whether the latest query of the job API for this job succeeded (1) or failed (0).", queryLabels)
 	startFam = newFamily("start_timestamp_seconds",
@@ -98,9 +99,9 @@ var (
 		"Status of the job as reported in the job API's status field (StateSet: the series of the current status is 1).",
 		with(jobLabels, "status"))
 	subJobsFam = newFamily("sub_jobs",
-		"Number of sub-jobs of the job, from entities.sub_jobs_total, else the length of entities.sub_jobs.", jobLabels)
+		"Number of sub-jobs of the job, from entities.sub_jobs_total, else the length of entities.sub_jobs (IMS: entities.sub_jobs_result, sub_jobs_list or results).", jobLabels)
 	subJobsByStatusFam = newFamily("sub_jobs_by_status",
-		"Number of sub-jobs of the job in each status, from entities.sub_jobs[].status.", with(jobLabels, "status"))
+		"Number of sub-jobs of the job in each status, from entities.sub_jobs[].status (IMS: entities.sub_jobs_result[].status or results[].status).", with(jobLabels, "status"))
 	vanishedFam = newFamily("vanished",
 		"1 for an unfinished job that the job API stopped knowing (not found, confirmed over 2 minutes): its outcome is unknown. last_status is the status it had. Exported for final_job_ttl, then retired.",
 		with(jobLabels, "last_status"))
@@ -211,7 +212,8 @@ func jobSamples(lv []string, j *huaweicloud.Job, end time.Time, vanished bool, f
 			if other == nil {
 				other = map[string]int{}
 			}
-			other[sj.Status]++
+			// An empty label value is the same as no label to Prometheus: name the missing status.
+			other[cmp.Or(sj.Status, "unknown")]++
 		}
 		// Known statuses are always present so that progress queries see zeros, not gaps.
 		for i, s := range knownStatuses {
