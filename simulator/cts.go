@@ -181,7 +181,7 @@ func (s *Simulator) tracesAnswer(r *http.Request, now time.Time) (int, []byte) {
 	}
 	var (
 		page   []traceBody
-		marker string
+		marker *string // null on the last page
 	)
 	switch {
 	case !q.system:
@@ -211,7 +211,7 @@ func (s *Simulator) tracesAnswer(r *http.Request, now time.Time) (int, []byte) {
 				continue
 			}
 			if len(page) == q.limit {
-				marker = traceIDString(st.traces[last].id)
+				marker = strp(traceIDString(st.traces[last].id))
 				break
 			}
 			page = append(page, s.renderTrace(idx))
@@ -230,9 +230,12 @@ type tracesBody struct {
 	MetaData metaData    `json:"meta_data"`
 }
 
+// metaData is ListTraces' meta_data (services/cts/v3/model/model_meta_data.go): marker is the id of the
+// last trace of a page that has a successor, and null on the last page ("如果marker返回为null，则表示...
+// 已经全部返回没有下一页").
 type metaData struct {
-	Count  int    `json:"count"`
-	Marker string `json:"marker"`
+	Count  int     `json:"count"`
+	Marker *string `json:"marker"`
 }
 
 type traceUser struct {
@@ -274,10 +277,11 @@ type traceBody struct {
 	RequestID           string    `json:"request_id"`
 	LocationInfo        string    `json:"location_info"`
 	Endpoint            string    `json:"endpoint"`
-	ResourceURL         string    `json:"resource_url"`
+	ResourceURL         string    `json:"resource_url"` // without the endpoint (model_traces.go: "不含endpoint")
 	EnterpriseProjectID string    `json:"enterprise_project_id"`
-	ResourceAccountID   string    `json:"resource_account_id"`
 	ReadOnly            bool      `json:"read_only"`
+	// No resource_account_id: model_traces.go fills it only for cross-account operations, and the
+	// simulated caller acts in its own account.
 }
 
 // traceIdentity is the IAM user every trace names as the caller.
@@ -386,20 +390,21 @@ func (s *Simulator) renderTrace(idx int32) traceBody {
 	info := &services[rec.svc]
 	name := resourceName(rec)
 	count := max(1, int(rec.subJobs))
+	// path is the resource the trace names, as the service's API addresses it.
 	var request, path string
 	switch rec.svc {
 	case svcECS:
 		request = fmt.Sprintf(`{"server":{"name":%q,"flavorRef":"s6.large.2","count":%d}}`, name, count)
-		path = "/v1/" + s.identity.project + "/cloudservers"
+		path = "/v1/" + s.identity.project + "/cloudservers/" + primaryResource(rec)
 	case svcEVS:
 		request = fmt.Sprintf(`{"volume":{"name":%q,"size":100,"volume_type":"SSD","count":%d}}`, name, count)
-		path = "/v2/" + s.identity.project + "/cloudvolumes"
+		path = "/v2/" + s.identity.project + "/cloudvolumes/" + primaryResource(rec)
 	case svcBMS:
 		request = fmt.Sprintf(`{"server":{"name":%q,"flavorRef":"physical.s4.large","count":%d}}`, name, count)
-		path = "/v1/" + s.identity.project + "/baremetalservers"
+		path = "/v1/" + s.identity.project + "/baremetalservers/" + primaryResource(rec)
 	case svcIMS:
 		request = fmt.Sprintf(`{"name":%q,"instance_id":%q}`, name, resourceID(rec.id, -2))
-		path = "/v2/cloudimages/action"
+		path = "/v2/cloudimages/" + primaryResource(rec)
 	}
 	host := strings.TrimPrefix(huaweicloud.DefaultEndpoint(info.svc, s.identity.region), "https://")
 	rid := derive(rec.id, "request", 0)
@@ -424,9 +429,8 @@ func (s *Simulator) renderTrace(idx int32) traceBody {
 		RequestID:           hex.EncodeToString(rid[:]),
 		LocationInfo:        "",
 		Endpoint:            host,
-		ResourceURL:         "https://" + host + path,
+		ResourceURL:         path,
 		EnterpriseProjectID: "0",
-		ResourceAccountID:   s.identity.user.AccountID,
 		ReadOnly:            false,
 	}
 }

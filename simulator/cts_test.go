@@ -3,7 +3,10 @@ package simulator
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -143,10 +146,21 @@ func TestCTSDefaultsAndErrors(t *testing.T) {
 	if u, _ := tr["user"].(map[string]any); u["access_key_id"] != testAK || u["name"] == "" {
 		t.Errorf("user %v", tr["user"])
 	}
+	// model_traces.go: resource_url has no endpoint; resource_account_id only for cross-account operations.
+	if u, _ := tr["resource_url"].(string); !strings.HasPrefix(u, "/v1/"+testProject+"/baremetalservers/") || strings.Contains(u, "://") {
+		t.Errorf("resource_url %q, want the resource path without the endpoint", u)
+	}
+	if v, ok := tr["resource_account_id"]; ok {
+		t.Errorf("resource_account_id %v on an operation in the caller's own account", v)
+	}
 	// The default window is the last hour: 15 BMS traces, but -60m is on the exclusive bound.
 	code, m = get(url.Values{"trace_type": {"system"}, "limit": {"200"}})
 	if n := len(m["traces"].([]any)); code != 200 || n != 15 {
 		t.Errorf("last hour: %d traces", n)
+	}
+	// The last page's marker is null (model_meta_data.go), not "".
+	if marker, ok := m["meta_data"].(map[string]any)["marker"]; !ok || marker != nil {
+		t.Errorf("last page marker %#v (present %t), want null", marker, ok)
 	}
 	code, m = get(url.Values{"trace_type": {"data"}})
 	if code != 200 || len(m["traces"].([]any)) != 0 {
@@ -184,5 +198,38 @@ func TestCTSDefaultsAndErrors(t *testing.T) {
 	_, err := e.client().ListTraces(context.Background(), e.target(huaweicloud.CTS), huaweicloud.TraceQuery{Next: "nope"})
 	if huaweicloud.Reason(err) != "client_error" {
 		t.Errorf("bad marker via client: %v", err)
+	}
+}
+
+// TestClientReadsEitherLastPageMarker keeps the exporter's client safe for both last-page markers: null,
+// which the SDK documents and the simulator sends, and "", which earlier simulators sent and a service
+// might. Either ends the paging; a real marker is passed through.
+func TestClientReadsEitherLastPageMarker(t *testing.T) {
+	for _, tc := range []struct {
+		name, meta, want string
+	}{
+		{"null", `{"count":1,"marker":null}`, ""},
+		{"empty string", `{"count":1,"marker":""}`, ""},
+		{"absent", `{"count":1}`, ""},
+		{"next page", `{"count":1,"marker":"4a3b2c1d-0000-4000-8000-000000000002"}`, "4a3b2c1d-0000-4000-8000-000000000002"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", contentType)
+				_, _ = io.WriteString(w, `{"traces":[{"trace_id":"4a3b2c1d-0000-4000-8000-000000000001","trace_name":"createServer",`+
+					`"service_type":"ECS","code":"202","response":"{\"job_id\":\"j1\"}","time":1772359200000}],"meta_data":`+tc.meta+`}`)
+			}))
+			t.Cleanup(srv.Close)
+			c := huaweicloud.NewClient(srv.Client(), huaweicloud.WithRetry(1, 0, 0))
+			target := huaweicloud.Target{Service: huaweicloud.CTS, Region: testRegion, ProjectID: testProject, Endpoint: srv.URL,
+				Credentials: huaweicloud.Credentials{AccessKey: testAK, SecretKey: testSK}}
+			p, err := c.ListTraces(context.Background(), target, huaweicloud.TraceQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Marker != tc.want || len(p.Traces) != 1 || p.Traces[0].TraceName != "createServer" {
+				t.Errorf("page %+v, want marker %q", p, tc.want)
+			}
+		})
 	}
 }

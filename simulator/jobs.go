@@ -30,7 +30,8 @@ type JobSpec struct {
 	JobType       string
 	SubJobs       int // number of sub-jobs (ECS, EVS, BMS; IMS answers have none)
 	FailedSubJobs int // how many sub-jobs fail
-	// Outcome: huaweicloud.StatusSuccess ("" too), StatusFail, StatusPendingPayment; StatusRunning is a
+	// Outcome: huaweicloud.StatusSuccess ("" too), StatusFail, StatusPendingPayment (ECS and BMS only:
+	// their documents list it, EVS's and IMS's do not; CreateJob panics otherwise); StatusRunning is a
 	// stuck job that stays RUNNING (its last sub-job never finishes); StatusInit stays INIT; any other
 	// string is answered verbatim after RunFor and is not final (an unknown status as the API may send).
 	Outcome    string
@@ -74,6 +75,8 @@ const (
 	svcEVS
 	svcBMS
 	svcIMS
+
+	noService uint8 = 255
 )
 
 func serviceIndex(s huaweicloud.Service) (uint8, bool) {
@@ -89,7 +92,7 @@ func serviceIndex(s huaweicloud.Service) (uint8, bool) {
 var subJobTypes = map[string]string{
 	"createServer":         "createSingleServer",
 	"deleteServer":         "deleteSingleServer",
-	"baremetalBatchCreate": "createSingleBaremetalServer",
+	"baremetalBatchCreate": "baremetalSingleCreate", // bms_api_0640, bms/v1/model/model_sub_jobs.go
 	"batchCreateVolume":    "createVolume",
 	"bulkDeleteVolume":     "deleteSingleVolume",
 }
@@ -187,6 +190,10 @@ func (s *Simulator) CreateJob(spec JobSpec) string {
 	case huaweicloud.StatusFail:
 		rec.outcome = outFail
 	case huaweicloud.StatusPendingPayment:
+		if si != svcECS && si != svcBMS {
+			// ecs_02_0901 and bms_api_0640 list PENDING_PAYMENT; the EVS and IMS job documents do not.
+			panic(fmt.Sprintf("simulator: CreateJob: %s jobs are never %s (only ECS and BMS document it)", svc, spec.Outcome))
+		}
 		rec.outcome = outPending
 	case huaweicloud.StatusRunning:
 		rec.outcome = outStuck
@@ -232,6 +239,16 @@ func (s *Simulator) JobIDs() []string {
 		ids[i] = st.jobs[i].id
 	}
 	return ids
+}
+
+// serviceOf is the service index of a job, or noService for an unknown id.
+func (st *jobStore) serviceOf(id string) uint8 {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if idx, ok := st.index[id]; ok {
+		return st.jobs[idx].svc
+	}
+	return noService
 }
 
 // lookup returns a copy of a job and its extras.
@@ -405,12 +422,16 @@ type jobBody struct {
 
 type emptyEntities struct{}
 
+// serverEntities is ECS's entities (services/ecs/v2/model/model_job_entities.go): server_id for a job
+// without sub-jobs, else sub_jobs_total and sub_jobs.
 type serverEntities struct {
-	ServerID     string `json:"server_id,omitempty"`
-	SubJobsTotal *int   `json:"sub_jobs_total,omitempty"`
-	SubJobs      *[]any `json:"sub_jobs,omitempty"`
+	ServerID     string          `json:"server_id,omitempty"`
+	SubJobsTotal *int            `json:"sub_jobs_total,omitempty"`
+	SubJobs      *[]serverSubJob `json:"sub_jobs,omitempty"`
 }
 
+// serverSubEntities is ECS's sub-job entities (model_sub_job_entities.go), with errorcode_message, the
+// reason of a failed sub-job.
 type serverSubEntities struct {
 	ServerID         string `json:"server_id"`
 	ErrorcodeMessage string `json:"errorcode_message,omitempty"`
@@ -427,11 +448,32 @@ type serverSubJob struct {
 	FailReason *string           `json:"fail_reason"`
 }
 
-// bmsSubJob adds the message/code pair BMS sub-jobs carry (null unless the sub-job's query failed).
+// bmsEntities is BMS's entities (services/bms/v1/model/model_entities.go): only sub_jobs_total and
+// sub_jobs, which bms_api_0640 says are 0 and an empty list when there are no sub-jobs. The model has
+// no server_id here, unlike ECS.
+type bmsEntities struct {
+	SubJobsTotal int         `json:"sub_jobs_total"`
+	SubJobs      []bmsSubJob `json:"sub_jobs"`
+}
+
+// bmsSubEntities is BMS's sub-job entities (model_entitie.go): server_id and nic_id, no errorcode_message.
+type bmsSubEntities struct {
+	ServerID string `json:"server_id"`
+}
+
+// bmsSubJob is a BMS sub-job (model_sub_jobs.go); message and code are the error of the query itself,
+// null here.
 type bmsSubJob struct {
-	serverSubJob
-	Message *string `json:"message"`
-	Code    *string `json:"code"`
+	Status     string         `json:"status"`
+	Entities   bmsSubEntities `json:"entities"`
+	JobID      string         `json:"job_id"`
+	JobType    string         `json:"job_type"`
+	BeginTime  string         `json:"begin_time"`
+	EndTime    *string        `json:"end_time"`
+	ErrorCode  *string        `json:"error_code"`
+	FailReason *string        `json:"fail_reason"`
+	Message    *string        `json:"message"`
+	Code       *string        `json:"code"`
 }
 
 type volumeEntities struct {
@@ -541,6 +583,9 @@ func renderJob(r *jobRec, js jobState, now int64, project string) jobBody {
 		b.ErrorCode, b.FailReason = strp(js.errCode), strp(js.failReason)
 	}
 	if js.status == huaweicloud.StatusInit {
+		if r.svc == svcBMS {
+			b.Entities = bmsEntities{SubJobs: []bmsSubJob{}}
+		}
 		return b
 	}
 	pending := r.outcome == outPending && js.ov == nil
@@ -553,7 +598,11 @@ func renderJob(r *jobRec, js jobState, now int64, project string) jobBody {
 		subType = t
 	}
 	switch r.svc {
-	case svcECS, svcBMS:
+	case svcECS:
+		if pending {
+			// An unpaid order has created nothing yet: no server, no sub-job (see the package comment).
+			break
+		}
 		e := serverEntities{}
 		if r.subJobs == 0 {
 			e.ServerID = resourceID(r.id, -1)
@@ -561,7 +610,7 @@ func renderJob(r *jobRec, js jobState, now int64, project string) jobBody {
 			break
 		}
 		total := int(r.subJobs)
-		list := make([]any, 0, len(subs))
+		list := make([]serverSubJob, 0, len(subs))
 		for i, sj := range subs {
 			w := serverSubJob{
 				Status:    sj.status,
@@ -575,21 +624,38 @@ func renderJob(r *jobRec, js jobState, now int64, project string) jobBody {
 				w.EndTime = strp(fmtTime(sj.end))
 			}
 			if sj.errCode != "" {
-				// Both places Huawei puts a sub-job's reason: errorcode_message always, fail_reason on
-				// every other failed sub-job (the examples show both variants).
+				// Both places ECS puts a sub-job's reason: errorcode_message always, fail_reason on every
+				// other failed sub-job (ecs_02_0901 documents both fields).
 				w.ErrorCode = strp(sj.errCode)
 				w.Entities.ErrorcodeMessage = sj.failReason
 				if i%2 == 1 {
 					w.FailReason = strp(sj.failReason)
 				}
 			}
-			if r.svc == svcBMS {
-				list = append(list, bmsSubJob{serverSubJob: w})
-			} else {
-				list = append(list, w)
-			}
+			list = append(list, w)
 		}
 		e.SubJobsTotal, e.SubJobs = &total, &list
+		b.Entities = e
+	case svcBMS:
+		e := bmsEntities{SubJobs: make([]bmsSubJob, 0, len(subs))}
+		for i, sj := range subs {
+			w := bmsSubJob{
+				Status:    sj.status,
+				Entities:  bmsSubEntities{ServerID: resourceID(r.id, i)},
+				JobID:     subJobID(r.id, i),
+				JobType:   subType,
+				BeginTime: fmtTime(sj.begin),
+				EndTime:   unsetEnd(r.svc),
+			}
+			if sj.ended {
+				w.EndTime = strp(fmtTime(sj.end))
+			}
+			if sj.errCode != "" {
+				w.ErrorCode, w.FailReason = strp(sj.errCode), strp(sj.failReason)
+			}
+			e.SubJobs = append(e.SubJobs, w)
+		}
+		e.SubJobsTotal = len(e.SubJobs)
 		b.Entities = e
 	case svcEVS:
 		e := volumeEntities{}

@@ -103,33 +103,18 @@ func DefaultScenario() Scenario {
 // RunScenario creates the scenario's jobs and blocks until ctx is done. New jobs begin exactly at their
 // scheduled time (start + k*Interval on the simulator's clock), however late the loop notices them.
 func (s *Simulator) RunScenario(ctx context.Context, sc Scenario) {
-	rng := rand.New(rand.NewPCG(uint64(s.seed), 0x5ce7a210))
 	start := s.now()
-	created := 0
-	full := func() bool { return sc.MaxJobs > 0 && created >= sc.MaxJobs }
-	for _, j := range sc.Initial {
-		if full() {
-			break
-		}
-		spec := j.Spec
-		spec.Begin = start.Add(j.Offset)
-		s.CreateJob(spec)
-		created++
-	}
-	totalWeight := 0
-	for _, t := range sc.Templates {
-		totalWeight += max(0, t.Weight)
-	}
+	p := newPlanner(sc, s.seed, start)
 	poll := sc.Poll
 	if poll <= 0 {
 		poll = 250 * time.Millisecond
 	}
-	for k := 1; ; k++ {
-		if sc.Interval <= 0 || totalWeight == 0 || full() {
+	for {
+		spec, due, ok := p.next()
+		if !ok {
 			<-ctx.Done()
 			return
 		}
-		due := start.Add(time.Duration(k) * sc.Interval)
 		for {
 			wait := due.Sub(s.now())
 			if wait <= 0 {
@@ -143,12 +128,67 @@ func (s *Simulator) RunScenario(ctx context.Context, sc Scenario) {
 			case <-t.C:
 			}
 		}
-		if ctx.Err() != nil {
+		if due.After(start) && ctx.Err() != nil {
 			return
 		}
-		s.CreateJob(pickTemplate(rng, sc.Templates, totalWeight, due))
-		created++
+		s.CreateJob(spec)
 	}
+}
+
+// Plan lists the first n jobs that RunScenario creates on a simulator with this seed whose clock reads
+// start when it begins, in creation order and with Begin set (fewer if the scenario ends sooner). A job is
+// created at max(Begin, start). Tests use it to build the same cloud without a running loop.
+func (sc Scenario) Plan(seed int64, start time.Time, n int) []JobSpec {
+	p := newPlanner(sc, seed, start)
+	var out []JobSpec
+	for len(out) < n {
+		spec, _, ok := p.next()
+		if !ok {
+			break
+		}
+		out = append(out, spec)
+	}
+	return out
+}
+
+// planner yields a scenario's jobs in creation order: the initial ones at the start, then one drawn from
+// the templates per Interval. Its draws are seeded, so RunScenario and Plan agree.
+type planner struct {
+	sc          Scenario
+	rng         *rand.Rand
+	start       time.Time
+	totalWeight int
+	made        int
+}
+
+func newPlanner(sc Scenario, seed int64, start time.Time) *planner {
+	p := &planner{sc: sc, rng: rand.New(rand.NewPCG(uint64(seed), 0x5ce7a210)), start: start}
+	for _, t := range sc.Templates {
+		p.totalWeight += max(0, t.Weight)
+	}
+	return p
+}
+
+// next is the next job and when it is due; ok is false when the scenario creates no more.
+func (p *planner) next() (spec JobSpec, due time.Time, ok bool) {
+	sc := &p.sc
+	if sc.MaxJobs > 0 && p.made >= sc.MaxJobs {
+		return JobSpec{}, time.Time{}, false
+	}
+	if p.made < len(sc.Initial) {
+		j := sc.Initial[p.made]
+		p.made++
+		spec = j.Spec
+		spec.Begin = p.start.Add(j.Offset)
+		return spec, p.start, true
+	}
+	if sc.Interval <= 0 || p.totalWeight == 0 {
+		return JobSpec{}, time.Time{}, false
+	}
+	k := p.made - len(sc.Initial) + 1
+	p.made++
+	due = p.start.Add(time.Duration(k) * sc.Interval)
+	return pickTemplate(p.rng, sc.Templates, p.totalWeight, due), due, true
 }
 
 func pickTemplate(rng *rand.Rand, ts []ScenarioTemplate, total int, begin time.Time) JobSpec {

@@ -159,3 +159,38 @@ func TestScenarioReproducible(t *testing.T) {
 		t.Error("different seed, same ids")
 	}
 }
+
+// TestPlanMatchesRunScenario: Plan lists the very jobs RunScenario creates (same ids, same states), so a
+// test can build the demo cloud without a running loop.
+func TestPlanMatchesRunScenario(t *testing.T) {
+	sc := DefaultScenario()
+	sc.MaxJobs, sc.Poll = 45, 5*time.Millisecond
+	running := newEnv(t, Options{Seed: 4})
+	startScenario(t, running, sc)
+	running.clock.Add(time.Minute)
+	waitJobs(t, running, sc.MaxJobs)
+
+	planned := newEnv(t, Options{Seed: 4})
+	plan := sc.Plan(4, base, 1000)
+	if len(plan) != sc.MaxJobs {
+		t.Fatalf("plan of %d jobs, want %d", len(plan), sc.MaxJobs)
+	}
+	for _, spec := range plan {
+		planned.sim.CreateJob(spec)
+	}
+	planned.clock.Add(time.Minute)
+	ids := running.sim.JobIDs()
+	if !slices.Equal(ids, planned.sim.JobIDs()) {
+		t.Fatal("planned jobs have other ids than the scenario's")
+	}
+	for _, id := range ids {
+		a, _ := running.sim.JobStatus(id)
+		b, _ := planned.sim.JobStatus(id)
+		if a != b {
+			t.Errorf("job %s: %s running, %s planned", id, a, b)
+		}
+	}
+	if got := sc.Plan(4, base, 3); len(got) != 3 || got[0].Begin != base.Add(sc.Initial[0].Offset) {
+		t.Errorf("Plan(n=3) = %v", got)
+	}
+}

@@ -6,7 +6,28 @@
 //
 // Jobs are stored as compact specs and their state is a pure function of the clock: nothing runs per job.
 //
-// Answers and the choices made where Huawei's documentation is silent:
+// Every answer decodes with the response models of the official Go SDK (huaweicloud-sdk-go-v3 v0.1.207)
+// without a field the model lacks or a status the service's document does not list; the test module in
+// simulator/sdkcheck checks this for every scenario. Shapes, with their sources:
+//
+//   - ECS (services/ecs/v2/model, doc ecs_02_0901): entities.server_id for a job without sub-jobs, else
+//     sub_jobs_total and sub_jobs; a failed sub-job carries entities.errorcode_message, and fail_reason on
+//     every other one (both fields are documented; which one the service fills is not). end_time null
+//     until the end.
+//   - BMS (services/bms/v1/model, doc bms_api_0640): entities has only sub_jobs_total and sub_jobs, 0 and
+//     [] when there are no sub-jobs (also while INIT); sub-jobs are baremetalSingleCreate with entities
+//     {server_id}, error_code and fail_reason, and message/code null. end_time "" until the end, as EVS.
+//   - EVS (services/evs/v2/model, doc evs_04_0054 and its example): entities.volume_id, or sub_jobs only
+//     (no sub_jobs_total); end_time "" until the end.
+//   - IMS (services/ims/v2/model): entities image_name, current_task, process_percent, image_id and
+//     results once done.
+//   - PENDING_PAYMENT exists only for ECS and BMS, whose documents (ecs_02_0901, bms_api_0640) list it;
+//     the SDK enums of both omit it (they accept any string). What an unpaid job's entities hold is not
+//     documented: the order has created nothing yet, so ECS answers entities {} and BMS its empty form
+//     {"sub_jobs_total":0,"sub_jobs":[]}. The exporter reads sub_jobs_total falling back to the length of
+//     sub_jobs, so either reading is safe.
+//
+// The gateway and the errors, and the choices made where Huawei's documentation is silent:
 //
 //   - Every request is first checked like the API gateway does (huaweicloud.Verify): a missing, unknown,
 //     wrong or stale (X-Sdk-Date more than MaxSkew away) signature gets 401
@@ -15,8 +36,13 @@
 //     naming another project) gets 403 {"error_code":"APIG.0302","error_msg":"The IAM user is not authorized
 //     to access the API: ..."}: the key is valid but has no rights in that project. An empty
 //     Options.ProjectID accepts every project.
-//   - Flow control: 429 APIG.0308 with Retry-After: 1, or (FlowControlShare of throttled job queries) the
-//     ECS flavour HTTP 202 {"code":"Common.0024","message":"Flow limit exceeded."}. CTS is always 429.
+//   - Flow control: the gateway's 429 APIG.0308 with Retry-After: 1 for every API (docs "How Do I Handle
+//     the Error APIG.0308?"). Only for ECS jobs, FlowControlShare of throttled queries get ECS's own HTTP
+//     202 {"code":"Common.0024","message":"Flow limit exceeded."} instead (ECS error-code appendix; the
+//     ECS ShowJob model has top-level code/message). The EVS, BMS and IMS documents name no flow-control
+//     code of their own, so they are throttled by the gateway only; the exporter also reads a 2xx
+//     {"error":{...}} body (the EVS job document's error shape) or a BMS top-level code/message as an
+//     error, should a service send one. CTS is always 429.
 //   - Server errors: 500 {"error":{"message":"Internal server error.","code":"Common.0002"}}.
 //   - Malformed answers: HTTP 200 with the first half of the real answer (truncated JSON).
 //   - An unknown job id, whatever the service: 400 {"error":{"message":"Failed to query system tasks.",
@@ -30,6 +56,11 @@
 //   - CTS errors are 400 {"error_code":"CTS.0202","error_msg":"Invalid parameter: ..."} naming the
 //     parameter: trace_type missing or not system|data, limit not in 1..200, from/to not ms timestamps,
 //     next not a marker this CTS handed out.
+//   - CTS pages (services/cts/v3/model): meta_data.marker is null on the last page (model_meta_data.go);
+//     the exporter treats "" the same. resource_url is the resource's API path without the endpoint
+//     (model_traces.go: "不含endpoint"; no document shows an example, the path is an assumption the
+//     exporter never reads), endpoint the service's API host (also undocumented by example), and
+//     resource_account_id is absent: model_traces.go fills it only for cross-account operations.
 package simulator
 
 import (
@@ -62,7 +93,7 @@ type Options struct {
 	LatencyJitter time.Duration // extra uniform random [0,LatencyJitter), seeded
 
 	RateLimit        float64 // requests per second over job and CTS requests (token bucket, burst max(1, RateLimit)); 0 = unlimited
-	FlowControlShare float64 // share of throttled job answers sent as HTTP 202 Common.0024 instead of 429 APIG.0308
+	FlowControlShare float64 // share of throttled ECS job answers sent as HTTP 202 Common.0024 instead of 429 APIG.0308
 	ServerErrorRate  float64 // share of answers that are 500 Common.0002
 	MalformedRate    float64 // share of answers that are truncated JSON with 200
 
@@ -329,7 +360,7 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	u := s.draw()
 	if !s.bucket.take(now) {
 		res.throttled = true
-		if kind == kindJob && u < s.opts.FlowControlShare {
+		if kind == kindJob && u < s.opts.FlowControlShare && s.store.serviceOf(jobID) == svcECS {
 			res.code = http.StatusAccepted
 			s.writeJSON(w, res.code, codeMessage{"Common.0024", "Flow limit exceeded."})
 			return
@@ -414,7 +445,8 @@ type gatewayError struct {
 	RequestID string `json:"request_id"`
 }
 
-// codeMessage is the top-level code/message body of ECS flow control.
+// codeMessage is the top-level code/message body of ECS flow control (the code and message fields of
+// services/ecs/v2/model/model_show_job_response.go).
 type codeMessage struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`

@@ -150,14 +150,14 @@ func TestSubJobFailures(t *testing.T) {
 			if failed != tc.wantFailed {
 				t.Errorf("%d failed sub-jobs, want %d", failed, tc.wantFailed)
 			}
-			// Wire details: ECS/BMS name the reason in entities.errorcode_message (fail_reason on every
-			// other failed sub-job), EVS in fail_reason only.
+			// Wire details: ECS names the reason in entities.errorcode_message (fail_reason on every other
+			// failed sub-job); the BMS and EVS models have no errorcode_message, so fail_reason only.
 			_, m := e.rawJob(t, id)
 			sub0 := m["entities"].(map[string]any)["sub_jobs"].([]any)[0].(map[string]any)
 			msg, hasMsg := sub0["entities"].(map[string]any)["errorcode_message"]
-			if tc.spec.Service == huaweicloud.EVS {
+			if tc.spec.Service != huaweicloud.ECS {
 				if hasMsg || sub0["fail_reason"] != tc.reason {
-					t.Errorf("EVS sub-job: %v", sub0)
+					t.Errorf("%s sub-job 0: %v", tc.spec.Service, sub0)
 				}
 			} else if msg != tc.reason || sub0["fail_reason"] != nil {
 				t.Errorf("%s sub-job 0: %v", tc.spec.Service, sub0)
@@ -177,6 +177,7 @@ func TestOutcomes(t *testing.T) {
 		gone   bool
 	}{
 		{"pending payment", JobSpec{Service: huaweicloud.ECS, SubJobs: 1, Outcome: huaweicloud.StatusPendingPayment, RunFor: time.Second}, time.Hour, "PENDING_PAYMENT", "", false},
+		{"bms pending payment", JobSpec{Service: huaweicloud.BMS, SubJobs: 2, Outcome: huaweicloud.StatusPendingPayment, RunFor: time.Second}, time.Hour, "PENDING_PAYMENT", "", false},
 		{"pending payment after 14 days", JobSpec{Service: huaweicloud.ECS, SubJobs: 1, Outcome: huaweicloud.StatusPendingPayment}, 14 * 24 * time.Hour, "", "", true},
 		{"stuck", JobSpec{Service: huaweicloud.BMS, SubJobs: 2, Outcome: huaweicloud.StatusRunning, RunFor: time.Minute}, 10 * 24 * time.Hour, "RUNNING", "SUCCESS,RUNNING", false},
 		{"init forever", JobSpec{Service: huaweicloud.EVS, Outcome: huaweicloud.StatusInit}, 10 * 24 * time.Hour, "INIT", "", false},
@@ -211,12 +212,18 @@ func TestOutcomes(t *testing.T) {
 			}
 			switch tc.status {
 			case "PENDING_PAYMENT":
-				if j.SubJobsTotal != 1 {
-					t.Errorf("sub_jobs_total %d, want 1", j.SubJobsTotal)
+				// An unpaid order has created nothing: no sub-job is counted that the list lacks. ECS
+				// answers entities {}, BMS its documented empty form.
+				if j.SubJobsTotal != 0 || j.SubJobs != nil {
+					t.Errorf("sub_jobs_total %d, sub-jobs %v, want none", j.SubJobsTotal, j.SubJobs)
 				}
 				_, m := e.rawJob(t, id)
-				if subs, ok := m["entities"].(map[string]any)["sub_jobs"].([]any); !ok || len(subs) != 0 || m["end_time"] != nil {
-					t.Errorf("pending job: %v", m)
+				want := `map[]`
+				if tc.spec.Service == huaweicloud.BMS {
+					want = `map[sub_jobs:[] sub_jobs_total:0]`
+				}
+				if got := fmt.Sprint(m["entities"]); got != want || (tc.spec.Service == huaweicloud.ECS) != (m["end_time"] == nil) {
+					t.Errorf("pending job entities %s, want %s: %v", got, want, m)
 				}
 			case "FAIL":
 				if j.ErrorCode != "IMS.0124" || j.FailReason == "" {
@@ -286,8 +293,22 @@ func TestAnswerShapes(t *testing.T) {
 			sub := ent(m)["sub_jobs"].([]any)[0].(map[string]any)
 			_, hasMsg := sub["message"]
 			_, hasCode := sub["code"]
-			if m["end_time"] != "" || !hasMsg || !hasCode || sub["job_type"] != "createSingleBaremetalServer" {
+			if m["end_time"] != "" || !hasMsg || !hasCode || sub["job_type"] != "baremetalSingleCreate" || ent(m)["sub_jobs_total"] != 2.0 {
 				t.Errorf("BMS: %v", m)
+			}
+			if se := sub["entities"].(map[string]any); len(se) != 1 || se["server_id"] != j.SubJobs[0].ResourceID {
+				t.Errorf("BMS sub-job entities %v, want server_id only", se)
+			}
+		}},
+		{"bms single", JobSpec{Service: huaweicloud.BMS, JobType: "baremetalAttachVolume", RunFor: time.Minute}, time.Minute, "SUCCESS", "baremetalAttachVolume", func(t *testing.T, m map[string]any, j *huaweicloud.Job) {
+			// The BMS model's entities hold only sub_jobs_total and sub_jobs, 0 and [] without sub-jobs.
+			if got := fmt.Sprint(ent(m)); got != "map[sub_jobs:[] sub_jobs_total:0]" || j.SubJobsTotal != 0 {
+				t.Errorf("BMS without sub-jobs: %v", m)
+			}
+		}},
+		{"bms init", JobSpec{Service: huaweicloud.BMS, SubJobs: 2, InitFor: time.Minute}, 0, "INIT", "baremetalBatchCreate", func(t *testing.T, m map[string]any, j *huaweicloud.Job) {
+			if got := fmt.Sprint(ent(m)); got != "map[sub_jobs:[] sub_jobs_total:0]" || m["end_time"] != "" {
+				t.Errorf("BMS INIT: %v", m)
 			}
 		}},
 		{"ims running", JobSpec{Service: huaweicloud.IMS, RunFor: 100 * time.Second}, 50 * time.Second, "RUNNING", "createImageByInstance", func(t *testing.T, m map[string]any, j *huaweicloud.Job) {
@@ -736,5 +757,60 @@ func BenchmarkGetJob(b *testing.B) {
 		if _, err := c.GetJob(context.Background(), e.target(huaweicloud.ECS), id); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestPendingPaymentOnlyWhereDocumented: ecs_02_0901 and bms_api_0640 list PENDING_PAYMENT, the EVS and IMS
+// job documents do not, so the simulator refuses to make such a job.
+func TestPendingPaymentOnlyWhereDocumented(t *testing.T) {
+	for _, tc := range []struct {
+		svc   huaweicloud.Service
+		panic bool
+	}{
+		{huaweicloud.ECS, false}, {huaweicloud.BMS, false}, {huaweicloud.EVS, true}, {huaweicloud.IMS, true},
+	} {
+		t.Run(string(tc.svc), func(t *testing.T) {
+			sim := New(Options{Seed: 17, Now: func() time.Time { return base }})
+			var got any
+			func() {
+				defer func() { got = recover() }()
+				sim.CreateJob(JobSpec{Service: tc.svc, Outcome: huaweicloud.StatusPendingPayment, Begin: base})
+			}()
+			if (got != nil) != tc.panic {
+				t.Errorf("panic %v, want panic %t", got, tc.panic)
+			}
+		})
+	}
+}
+
+// TestFlowControlPerService: the gateway's 429 APIG.0308 throttles every service; ECS's own 202
+// Common.0024 is sent for ECS jobs only, since no other service documents it.
+func TestFlowControlPerService(t *testing.T) {
+	for _, svc := range []huaweicloud.Service{huaweicloud.ECS, huaweicloud.EVS, huaweicloud.BMS, huaweicloud.IMS} {
+		t.Run(string(svc), func(t *testing.T) {
+			e := newEnv(t, Options{Seed: 18, RateLimit: 1, FlowControlShare: 1})
+			id := e.sim.CreateJob(JobSpec{Service: svc, Begin: base, RunFor: time.Hour})
+			e.mustJob(t, svc, id) // takes the only token
+			code, hdr, body := e.raw(t, "/v1/"+testProject+"/jobs/"+id, e.creds(), base)
+			var m map[string]any
+			if err := json.Unmarshal(body, &m); err != nil {
+				t.Fatal(err)
+			}
+			if svc == huaweicloud.ECS {
+				if code != 202 || m["code"] != "Common.0024" || len(m) != 2 {
+					t.Errorf("ECS throttled: %d %s", code, body)
+				}
+				return
+			}
+			if code != 429 || m["error_code"] != "APIG.0308" || hdr.Get("Retry-After") != "1" {
+				t.Errorf("%s throttled: %d %s", svc, code, body)
+			}
+		})
+	}
+	// An unknown id cannot be an ECS job's answer: the gateway throttles it.
+	e := newEnv(t, Options{Seed: 18, RateLimit: 1, FlowControlShare: 1})
+	e.raw(t, "/v1/"+testProject+"/jobs/unknown", e.creds(), base)
+	if code, _, body := e.raw(t, "/v1/"+testProject+"/jobs/unknown", e.creds(), base); code != 429 {
+		t.Errorf("unknown id throttled: %d %s", code, body)
 	}
 }
