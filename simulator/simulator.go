@@ -34,7 +34,8 @@
 //     {"error_code":"APIG.0301","error_msg":"Incorrect IAM authentication information: ...","request_id":...}.
 //   - A request for another project than Options.ProjectID (path segment, or a signed X-Project-Id header
 //     naming another project) gets 403 {"error_code":"APIG.0302","error_msg":"The IAM user is not authorized
-//     to access the API: ..."}: the key is valid but has no rights in that project. An empty
+//     to access the API: ..."}: the key is valid but has no rights in that project (the exporter counts it
+//     as reason permission, not as a bad key). An empty
 //     Options.ProjectID accepts every project.
 //   - Flow control: the gateway's 429 APIG.0308 with Retry-After: 1 for every API (docs "How Do I Handle
 //     the Error APIG.0308?"). Only for ECS jobs, FlowControlShare of throttled queries get ECS's own HTTP
@@ -203,7 +204,7 @@ type Stats struct {
 	ByCode        map[int]int64    // HTTP status code -> count (202 flow control counted as 202)
 	ByJob         map[string]int64 // job id -> requests
 	Throttled     int64            // 429 + 202 Common.0024 answers
-	AuthFailures  int64            // 401 APIG.0301 and 403 APIG.0302 answers
+	AuthFailures  int64            // 401 APIG.0301 and 403 APIG.0302 answers (signature and permission denials)
 	TraceRequests int64            // CTS requests
 	TraceByCode   map[int]int64    // CTS: HTTP status code -> count
 	Unrouted      int64            // requests for no known API (404 APIG.0101, 405)

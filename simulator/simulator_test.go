@@ -399,14 +399,16 @@ func TestAuth(t *testing.T) {
 		project string
 		status  int
 		code    string
+		reason  string
 	}{
-		{"valid", good, 0, testProject, 200, ""},
-		{"valid within 14m skew", good, -14 * time.Minute, testProject, 200, ""},
-		{"wrong secret key", huaweicloud.Credentials{AccessKey: testAK, SecretKey: "wrong"}, 0, testProject, 401, "APIG.0301"},
-		{"unknown access key", huaweicloud.Credentials{AccessKey: "NOSUCHKEY", SecretKey: testSK}, 0, testProject, 401, "APIG.0301"},
-		{"date 20m ahead", good, 20 * time.Minute, testProject, 401, "APIG.0301"},
-		{"date 20m behind", good, -20 * time.Minute, testProject, 401, "APIG.0301"},
-		{"other project", good, 0, "fedcba9876543210fedcba9876543210", 403, "APIG.0302"},
+		{"valid", good, 0, testProject, 200, "", ""},
+		{"valid within 14m skew", good, -14 * time.Minute, testProject, 200, "", ""},
+		{"wrong secret key", huaweicloud.Credentials{AccessKey: testAK, SecretKey: "wrong"}, 0, testProject, 401, "APIG.0301", "auth"},
+		{"unknown access key", huaweicloud.Credentials{AccessKey: "NOSUCHKEY", SecretKey: testSK}, 0, testProject, 401, "APIG.0301", "auth"},
+		{"date 20m ahead", good, 20 * time.Minute, testProject, 401, "APIG.0301", "auth"},
+		{"date 20m behind", good, -20 * time.Minute, testProject, 401, "APIG.0301", "auth"},
+		// The key is fine; it is not authorised for that project: a permission gap, not a bad key.
+		{"other project", good, 0, "fedcba9876543210fedcba9876543210", 403, "APIG.0302", "permission"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			skewed := func() time.Time { return e.clock.Now().Add(tc.skew) }
@@ -421,7 +423,7 @@ func TestAuth(t *testing.T) {
 				return
 			}
 			ae := apiError(t, err)
-			if ae.StatusCode != tc.status || ae.Code != tc.code || huaweicloud.Reason(err) != "auth" {
+			if ae.StatusCode != tc.status || ae.Code != tc.code || huaweicloud.Reason(err) != tc.reason {
 				t.Errorf("%v (reason %s)", err, huaweicloud.Reason(err))
 			}
 			// The gateway's body names the request id of the header.
