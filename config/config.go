@@ -43,19 +43,6 @@ type HTTPClientConfig struct {
 	config.ProxyConfig `yaml:",inline"`
 }
 
-// UnmarshalYAML names http_client in the errors of prometheus/common's own unmarshalers (tls_config
-// validation, proxy_url parsing), which carry neither a field nor a line number.
-func (h *HTTPClientConfig) UnmarshalYAML(unmarshal func(any) error) error {
-	type plain HTTPClientConfig
-	err := unmarshal((*plain)(h))
-	var typeErr *yaml.TypeError
-	if err == nil || errors.As(err, &typeErr) {
-		// Type errors must stay unwrapped so the decoder merges them with their line numbers.
-		return err
-	}
-	return fmt.Errorf("http_client: %w", err)
-}
-
 // Credentials is an AK/SK pair and the security token of temporary credentials. Each value may be given
 // inline or as a file, read when credentials are resolved, so a rotated secret is picked up on reload.
 type Credentials struct {
@@ -167,15 +154,7 @@ func Decode(r io.Reader) (*Config, error) {
 	}
 	c := defaultConfig()
 	if err := yaml.UnmarshalStrict(data, &c); err != nil {
-		var typeErr *yaml.TypeError
-		if errors.As(err, &typeErr) {
-			msgs := make([]string, len(typeErr.Errors))
-			for i, m := range typeErr.Errors {
-				msgs[i] = typeSuffix.ReplaceAllString(m, "")
-			}
-			return nil, errors.New(strings.Join(msgs, "; "))
-		}
-		return nil, err
+		return nil, locateErrors(data, err)
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err

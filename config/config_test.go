@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -154,12 +155,23 @@ projects:
 
 // badConfigs maps every testdata/config/bad-*.yml to the exact error Load gives after "<path>: ".
 var badConfigs = map[string]string{
-	"bad-empty.yml":               `empty config`,
-	"bad-malformed.yml":           `yaml: line 3: did not find expected '-' indicator`,
-	"bad-unknown-key.yml":         `line 2: field foo not found`,
-	"bad-unknown-nested-key.yml":  `line 6: field intervall not found`,
-	"bad-duplicate-key.yml":       `line 2: field timeout already set`,
-	"bad-duration.yml":            `not a valid duration string: "ten seconds"`,
+	"bad-empty.yml":              `empty config`,
+	"bad-malformed.yml":          `yaml: line 3: did not find expected '-' indicator`,
+	"bad-unknown-key.yml":        `line 2: foo: unknown field (valid: credentials, timeout, concurrency, min_query_interval, final_job_ttl, pending_payment_query_interval, http_client, projects)`,
+	"bad-unknown-nested-key.yml": `line 6: projects[0].discovery.cts.intervall: unknown field (valid: enabled, services, interval, lookback)`,
+	"bad-unknown-key-flow.yml":   `line 5: projects[0].discovery.cts.enable: unknown field (valid: enabled, services, interval, lookback)`,
+	"bad-duplicate-key.yml":      `line 2: timeout: set twice`,
+	"bad-endpoint-duplicate.yml": `line 6: projects[0].endpoints.ecs: set twice`,
+	"bad-duration.yml":           `line 1: timeout: not a valid duration string: "ten seconds"`,
+	"bad-duration-unit.yml":      `line 7: projects[0].discovery.cts.interval: unknown unit " seconds" in duration "10 seconds"`,
+	"bad-duration-no-unit.yml":   `line 5: projects[0].discovery.cts.lookback: not a valid duration string: "10"`,
+	"bad-type-int.yml":           "line 1: concurrency: expected an integer, got a string `many`",
+	"bad-type-list.yml":          `line 5: projects[0].jobs: expected a list, got a mapping`,
+	"bad-type-errors.yml": strings.Join([]string{
+		`line 2: concurrency: expected an integer, got a list`,
+		`line 6: projects[0].jobs[0].wait: unknown field (valid: service, id)`,
+		"line 7: projects[0].discovery.cts.enabled: expected true or false, got a string `maybe`",
+	}, "; "),
 	"bad-no-projects.yml":         `projects: at least one project is required`,
 	"bad-region-missing.yml":      `projects[0].region: required`,
 	"bad-region-invalid.yml":      `projects[0].region: "CN-North-4" is not a Huawei Cloud region id (lower-case, like cn-north-4 or ap-southeast-1)`,
@@ -181,19 +193,20 @@ var badConfigs = map[string]string{
 	"bad-credentials-no-secret-key.yml":       `credentials: secret_key or secret_key_file is required`,
 	"bad-credentials-no-access-key.yml":       `projects[0].credentials: access_key or access_key_file is required`,
 
-	"bad-timeout-zero.yml":         `timeout: must be greater than 0 and at most 5m (got 0s)`,
-	"bad-timeout-too-long.yml":     `timeout: must be greater than 0 and at most 5m (got 10m)`,
-	"bad-concurrency-zero.yml":     `concurrency: must be between 1 and 1024 (got 0)`,
-	"bad-concurrency-too-high.yml": `concurrency: must be between 1 and 1024 (got 1025)`,
-	"bad-final-job-ttl.yml":        `final_job_ttl: must be at least 1m (got 30s)`,
-	"bad-http-client-proxy.yml":    `http_client: if no_proxy is configured, proxy_url must also be configured`,
-	"bad-http-client-tls.yml":      `http_client: at most one of ca, ca_file & ca_ref must be configured`,
-	"bad-cts-interval.yml":         `projects[0].discovery.cts.interval: must be at least 10s (got 5s)`,
-	"bad-cts-lookback.yml":         `projects[0].discovery.cts.lookback: must be between 1m and 168h (got 200h)`,
-	"bad-cts-services.yml":         `projects[0].discovery.cts.services[1]: unknown service "cts" (valid: ecs, evs, bms, ims); projects[0].discovery.cts.services[2]: duplicate of services[0]`,
-	"bad-cts-services-empty.yml":   `projects[0].discovery.cts.services: at least one service is required`,
-	"bad-files-glob.yml":           `projects[0].discovery.files[1]: invalid glob "/etc/jobs/[a-.yml"`,
-	"bad-nothing-to-watch.yml":     `projects[0]: no jobs and no discovery: nothing to watch`,
+	"bad-timeout-zero.yml":          `timeout: must be greater than 0 and at most 5m (got 0s)`,
+	"bad-timeout-too-long.yml":      `timeout: must be greater than 0 and at most 5m (got 10m)`,
+	"bad-concurrency-zero.yml":      `concurrency: must be between 1 and 1024 (got 0)`,
+	"bad-concurrency-too-high.yml":  `concurrency: must be between 1 and 1024 (got 1025)`,
+	"bad-final-job-ttl.yml":         `final_job_ttl: must be at least 1m (got 30s)`,
+	"bad-http-client-proxy.yml":     `http_client: if no_proxy is configured, proxy_url must also be configured`,
+	"bad-http-client-tls.yml":       `line 3: http_client.tls_config: at most one of ca, ca_file & ca_ref must be configured`,
+	"bad-http-client-proxy-url.yml": `line 2: http_client.proxy_url: parse "http://proxy example:3128": invalid character " " in host name`,
+	"bad-cts-interval.yml":          `projects[0].discovery.cts.interval: must be at least 10s (got 5s)`,
+	"bad-cts-lookback.yml":          `projects[0].discovery.cts.lookback: must be between 1m and 168h (got 200h)`,
+	"bad-cts-services.yml":          `projects[0].discovery.cts.services[1]: unknown service "cts" (valid: ecs, evs, bms, ims); projects[0].discovery.cts.services[2]: duplicate of services[0]`,
+	"bad-cts-services-empty.yml":    `projects[0].discovery.cts.services: at least one service is required`,
+	"bad-files-glob.yml":            `projects[0].discovery.files[1]: invalid glob "/etc/jobs/[a-.yml"`,
+	"bad-nothing-to-watch.yml":      `projects[0]: no jobs and no discovery: nothing to watch`,
 	"bad-many.yml": strings.Join([]string{
 		`timeout: must be greater than 0 and at most 5m (got 6m)`,
 		`concurrency: must be between 1 and 1024 (got 2000)`,
@@ -234,6 +247,29 @@ func TestLoadBad(t *testing.T) {
 			}
 			if got, want := err.Error(), path+": "+want; got != want {
 				t.Errorf("error\n got: %s\nwant: %s", got, want)
+			}
+		})
+	}
+}
+
+// Every problem in a bad config names the field it is about, so that a user never has to guess where
+// "not a valid duration string" is; problems the decoder finds also give the line. Only a file that is
+// not YAML at all, or is empty, has no field to name.
+func TestBadConfigErrorsNameTheField(t *testing.T) {
+	noField := map[string]bool{"bad-empty.yml": true, "bad-malformed.yml": true}
+	problem := regexp.MustCompile(`^(line \d+: )?([a-z_]+(\[\d+\])*)(\.[a-z_]+(\[\d+\])*)*: \S`)
+	for name, msg := range badConfigs {
+		if noField[name] {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			for p := range strings.SplitSeq(msg, "; ") {
+				if !problem.MatchString(p) {
+					t.Errorf("problem %q does not start with a field path", p)
+				}
+				if strings.Contains(p, "not found") || strings.Contains(p, "cannot unmarshal") || strings.Contains(p, " in type ") {
+					t.Errorf("problem %q is in yaml.v2's words", p)
+				}
 			}
 		})
 	}
