@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -16,8 +15,6 @@ import (
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/discovery"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 )
-
-var errNoCredentials = errors.New("no credentials")
 
 // exporter applies a configuration to the long-lived parts: the API client, the collector's watch set
 // and the discovery sources. apply is all-or-nothing: on error nothing changes, so a bad reload keeps the
@@ -49,6 +46,10 @@ func (e *exporter) apply(ctx context.Context, cfg *config.Config, getenv func(st
 	e.mu.Lock()
 	defer e.mu.Unlock()
 
+	// The same check as --config.check, so that the two never disagree.
+	if err := cfg.CheckCredentials(getenv); err != nil {
+		return err
+	}
 	type project struct {
 		targets map[huaweicloud.Service]huaweicloud.Target
 		cts     huaweicloud.Target
@@ -60,9 +61,6 @@ func (e *exporter) apply(ctx context.Context, cfg *config.Config, getenv func(st
 		creds, err := cfg.ResolveCredentials(i, getenv)
 		if err != nil {
 			return err
-		}
-		if creds.AccessKey == "" || creds.SecretKey == "" {
-			return fmt.Errorf("projects[%d]: %w: set credentials in the config file or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK", i, errNoCredentials)
 		}
 		target := func(s huaweicloud.Service) huaweicloud.Target {
 			return huaweicloud.Target{Service: s, Region: p.Region, ProjectID: p.ProjectID, Endpoint: cfg.Endpoint(i, s), Credentials: creds}

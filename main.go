@@ -64,8 +64,17 @@ func run(args []string, stderr io.Writer) int {
 	logger, slogger := newLoggers(stderr, *logLevel, *logFormat)
 
 	if *configCheck {
-		if _, err := config.Load(*configFile); err != nil {
+		cfg, err := config.Load(*configFile)
+		if err == nil {
+			// Credentials are resolved as start-up does (environment and *_file secrets, no network), so
+			// that a config which passes the check is not refused at start-up.
+			err = cfg.CheckCredentials(os.Getenv)
+		}
+		if err != nil {
 			level.Error(logger).Log("msg", "invalid configuration", "file", *configFile, "err", err)
+			if errors.Is(err, config.ErrNoCredentials) {
+				fmt.Fprintln(stderr, noCredentialsHelp)
+			}
 			return 1
 		}
 		level.Info(logger).Log("msg", "configuration is valid", "file", *configFile)
@@ -109,7 +118,7 @@ func run(args []string, stderr io.Writer) int {
 	ex := newExporter(metrics, logger)
 	if err := ex.apply(ctx, cfg, os.Getenv); err != nil {
 		level.Error(logger).Log("msg", "cannot use configuration", "file", source, "err", err)
-		if errors.Is(err, errNoCredentials) {
+		if errors.Is(err, config.ErrNoCredentials) {
 			fmt.Fprintln(stderr, noCredentialsHelp)
 		}
 		return 1
