@@ -36,7 +36,7 @@ func TestCheckCredentials(t *testing.T) {
 		{name: "secret key only", cfg: config.Config{Projects: []config.Project{project(nil)}}, getenv: env(config.EnvSecretKey, "SK"),
 			want: "projects[0]: access key missing: HUAWEICLOUD_SDK_SK is set but HUAWEICLOUD_SDK_AK is empty"},
 		{name: "second project's block", getenv: env(config.EnvAccessKey, "AK", config.EnvSecretKey, "SK"),
-			cfg: config.Config{Projects: []config.Project{project(nil), project(&config.Credentials{AccessKey: "PAK"})}},
+			cfg:  config.Config{Projects: []config.Project{project(nil), project(&config.Credentials{AccessKey: "PAK"})}},
 			want: "projects[1]: secret key missing: projects[1].credentials.access_key is set but projects[1].credentials.secret_key is empty"},
 		{name: "top-level block is not mixed with the environment", getenv: env(config.EnvSecretKey, "SK"),
 			cfg:  config.Config{Credentials: &config.Credentials{AccessKey: "TAK"}, Projects: []config.Project{project(nil)}},
