@@ -1,6 +1,7 @@
 // Command hwsim runs the simulated Huawei Cloud (package simulator) on its own: the job API of ECS, EVS,
 // BMS and IMS and CTS traces on one loopback listener, with the demo scenario's jobs in motion. It prints
-// the URL and an exporter configuration that watches it, and runs until SIGINT or SIGTERM.
+// an exporter configuration that watches it on stdout (and only that: "hwsim > hwsim.yml" is a valid
+// config file), its URL and log on stderr, and runs until SIGINT or SIGTERM.
 //
 // It is a test tool: it refuses to listen on a non-loopback address unless --listen-address names that
 // address on the command line (an address from HWSIM_LISTEN_ADDRESS alone is not enough).
@@ -105,15 +106,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		close(done)
 	}
 
-	fmt.Fprintf(stdout, "hwsim: simulated Huawei Cloud listening on %s (project %s, region %s, seed %d, scenario %t)\n",
+	// Only the configuration goes to stdout, so that "hwsim > hwsim.yml" writes a file the exporter loads;
+	// what a person reads goes to stderr.
+	fmt.Fprintf(stderr, "hwsim: simulated Huawei Cloud listening on %s (project %s, region %s, seed %d, scenario %t)\n",
 		url, *projectID, *region, *seed, *scenario)
-	fmt.Fprintf(stdout, "hwsim: job API GET %s/v1/%s/jobs/{job_id} (ecs, evs, bms, ims), CTS GET %s/v3/%s/traces\n", url, *projectID, url, *projectID)
-	fmt.Fprintf(stdout, "hwsim: exporter configuration (save as hwsim.yml, run: huaweicloud-job-exporter --config.file=hwsim.yml):\n\n%s\n", simulator.ExporterConfig(url, *accessKey, *secretKey, *region, *projectID))
+	fmt.Fprintf(stderr, "hwsim: job API GET %s/v1/%s/jobs/{job_id} (ecs, evs, bms, ims), CTS GET %s/v3/%s/traces\n", url, *projectID, url, *projectID)
+	fmt.Fprintln(stderr, "hwsim: exporter configuration on stdout; save it with: go run ./cmd/hwsim > hwsim.yml, then run: huaweicloud-job-exporter --config.file=hwsim.yml")
+	fmt.Fprintf(stdout, "# Exporter configuration for the simulated Huawei Cloud at %s (hwsim, seed %d).\n%s",
+		url, *seed, simulator.ExporterConfig(url, *accessKey, *secretKey, *region, *projectID))
 
 	<-ctx.Done()
 	<-done
 	st := sim.Stats()
-	fmt.Fprintf(stdout, "hwsim: stopping after %d job queries (%d throttled, %d auth failures) and %d CTS requests\n",
+	fmt.Fprintf(stderr, "hwsim: stopping after %d job queries (%d throttled, %d auth failures) and %d CTS requests\n",
 		st.Requests, st.Throttled, st.AuthFailures, st.TraceRequests)
 	return 0
 }

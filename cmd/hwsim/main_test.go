@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v2"
 
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/simulator"
 )
@@ -44,7 +45,7 @@ func TestRun(t *testing.T) {
 	urlRE := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
 	var url string
 	for deadline := time.Now().Add(5 * time.Second); url == ""; time.Sleep(5 * time.Millisecond) {
-		if m := urlRE.FindStringSubmatch(stdout.String()); m != nil {
+		if m := urlRE.FindStringSubmatch(stderr.String()); m != nil {
 			url = m[1]
 		}
 		if time.Now().After(deadline) {
@@ -54,9 +55,12 @@ func TestRun(t *testing.T) {
 	for !strings.Contains(stdout.String(), "discovery:") {
 		time.Sleep(5 * time.Millisecond)
 	}
-	// The printed snippet is YAML naming the simulator and the demo credentials.
-	out := stdout.String()
-	snippet := out[strings.Index(out, "credentials:"):]
+	// stdout is only the configuration, so "hwsim > hwsim.yml" gives a file the exporter loads; it names
+	// the simulator and the demo credentials.
+	snippet := stdout.String()
+	if _, err := config.Decode(strings.NewReader(snippet)); err != nil {
+		t.Fatalf("stdout is not a valid exporter configuration: %v\n%s", err, snippet)
+	}
 	var cfg struct {
 		Credentials struct{ AccessKey, SecretKey string } `yaml:"credentials"`
 		Projects    []struct {
@@ -100,8 +104,11 @@ func TestRun(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("did not stop")
 	}
-	if !strings.Contains(stdout.String(), "hwsim: stopping after 1 job queries") {
-		t.Errorf("no summary:\n%s", stdout.String())
+	if !strings.Contains(stderr.String(), "hwsim: stopping after 1 job queries") {
+		t.Errorf("no summary:\n%s", stderr.String())
+	}
+	if stdout.String() != snippet {
+		t.Errorf("stdout got more than the configuration:\n%s", stdout.String())
 	}
 }
 
