@@ -49,8 +49,12 @@ func run(args []string, stderr io.Writer) int {
 		demoSeed      = app.Flag("demo.seed", "Random seed of the --demo simulator.").Default("1").Int64()
 		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
 		logFormat     = app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
+		healthcheck   = app.Flag("healthcheck", "Probe /-/healthy of the exporter running at --web.listen-address (or --healthcheck.url) and exit 0 if it answers, 1 if not: a HEALTHCHECK for images without a shell.").Bool()
+		healthURL     = app.Flag("healthcheck.url", "URL probed by --healthcheck instead of /-/healthy at --web.listen-address.").String()
 		toolkitFlags  = kingpinflag.AddFlags(app, ":19866")
+		listenSet     bool
 	)
+	app.GetFlag("web.listen-address").IsSetByUser(&listenSet)
 	setVersionFromBuildInfo()
 	app.Version(version.Print("huaweicloud-job-exporter"))
 	app.HelpFlag.Short('h')
@@ -60,8 +64,20 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "huaweicloud-job-exporter: %v (try --help)\n", err)
 		return 2
 	}
+	*toolkitFlags.WebListenAddresses = listenAddresses(*toolkitFlags.WebListenAddresses, *demo, listenSet)
+
+	if *healthcheck {
+		return probeHealth(*healthURL, *toolkitFlags.WebListenAddresses, *toolkitFlags.WebConfigFile, stderr)
+	}
 
 	logger, slogger := newLoggers(stderr, *logLevel, *logFormat)
+
+	// exporter-toolkit reads this file only once it listens, and its error does not name the flag; a
+	// mistake here must stop the start before "Listening on", like a bad --config.file does.
+	if err := toolkitweb.Validate(*toolkitFlags.WebConfigFile); err != nil {
+		level.Error(logger).Log("msg", "invalid --web.config.file", "file", *toolkitFlags.WebConfigFile, "err", err)
+		return 1
+	}
 
 	if *configCheck {
 		cfg, err := config.Load(*configFile)
@@ -208,6 +224,19 @@ func run(args []string, stderr io.Writer) int {
 		ex.stopDiscovery()
 		return 0
 	}
+}
+
+// demoListenAddress is where --demo listens unless --web.listen-address says otherwise: the demo serves
+// public demo credentials' data and needs no other machine, so it stays on loopback.
+const demoListenAddress = "127.0.0.1:19866"
+
+// listenAddresses is the --web.listen-address list to use: the flag's as given, or loopback for --demo
+// when the flag was not set.
+func listenAddresses(flag []string, demo, setByUser bool) []string {
+	if demo && !setByUser {
+		return []string{demoListenAddress}
+	}
+	return flag
 }
 
 // reloadLoop serialises reloads from SIGHUP and /-/reload so that two never overlap.
