@@ -1,7 +1,10 @@
-# Build: docker build -t huaweicloud-job-exporter .
-# Run:   docker run -p 19866:19866 -v $PWD/config.yml:/etc/huaweicloud-job-exporter/config.yml:ro \
+# Build: make docker   (stamps the version and revision from git; .git is not sent to the daemon), or
+#          docker build -t huaweicloud-job-exporter \
+#            --build-arg VERSION=$(git describe --tags --always --dirty) --build-arg REVISION=$(git rev-parse HEAD) .
+# Run:   docker run -p 19866:19866 -v $PWD/huaweicloud-job-exporter.yml:/etc/huaweicloud-job-exporter/config.yml:ro \
 #          -e HUAWEICLOUD_SDK_AK -e HUAWEICLOUD_SDK_SK huaweicloud-job-exporter
-# Demo:  docker run -p 19866:19866 huaweicloud-job-exporter --demo
+# Demo:  docker run -p 19866:19866 huaweicloud-job-exporter --demo --web.listen-address=:19866
+#        (--demo alone listens on the container's loopback, which -p cannot reach)
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
@@ -9,6 +12,7 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+# Without these build args the binary says version=dev, revision=unknown: there is no .git in the context.
 ARG VERSION=dev
 ARG REVISION=unknown
 RUN CGO_ENABLED=0 go build -trimpath \
@@ -26,5 +30,10 @@ COPY --from=build /out/huaweicloud-job-exporter /bin/huaweicloud-job-exporter
 COPY --from=build --chown=65532:65532 /out/etc/huaweicloud-job-exporter /etc/huaweicloud-job-exporter
 USER 65532:65532
 EXPOSE 19866
+# The image has no shell or curl: the binary probes its own /-/healthy. It asks port 19866; a container
+# started with another --web.listen-address needs the same flag here (docker run --health-cmd, or
+# compose's healthcheck).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=10s --retries=3 \
+  CMD ["/bin/huaweicloud-job-exporter", "--healthcheck"]
 ENTRYPOINT ["/bin/huaweicloud-job-exporter"]
 CMD ["--config.file=/etc/huaweicloud-job-exporter/config.yml"]

@@ -1,6 +1,7 @@
 # Targets named as in the Prometheus projects so habits transfer.
 GO        ?= go
 BINARY    ?= huaweicloud-job-exporter
+IMAGE     ?= huaweicloud-job-exporter
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 BRANCH    ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
@@ -11,12 +12,17 @@ LDFLAGS   := -s -w \
 	-X github.com/prometheus/common/version.BuildUser=make \
 	-X github.com/prometheus/common/version.BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: all build test lint style checkrules checkmetrics bench screenshot demo
+.PHONY: all build docker test lint style checkrules checkmetrics bench screenshot demo
 
 all: style lint test build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) .
+
+# .git is not sent to the Docker daemon (.dockerignore), so the image learns its version from build args.
+docker:
+	docker build -t $(IMAGE):$(VERSION) -t $(IMAGE):latest \
+		--build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) .
 
 # The test command of README.md; .ci/run calls it. simulator/sdkcheck is a module of its own (it holds
 # the official Huawei Cloud SDK, which the exporter does not depend on), so ./... does not reach it.
