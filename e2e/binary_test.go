@@ -56,12 +56,12 @@ func TestBinaryServesJobMetrics(t *testing.T) {
 		t.Errorf("second scrape: %d API requests (%v), want 1 for the running job only", st.Requests, st.ByJob)
 	}
 
-	// The config page shows the config without secrets.
+	// The config page shows the config without secrets (as YAML to a client that does not ask for HTML).
 	_, page, err := get(base + "/config")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(page, testSK) || !strings.Contains(page, "&lt;secret&gt;") {
+	if strings.Contains(page, testSK) || !strings.Contains(page, "secret_key: <secret>") {
 		t.Errorf("/config must hide the secret key:\n%s", page)
 	}
 	if code, _, _ := get(base + "/-/ready"); code != 200 {
