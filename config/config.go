@@ -102,7 +102,9 @@ const (
 	defaultMinQueryInterval = model.Duration(10 * time.Second)
 	defaultFinalJobTTL      = model.Duration(24 * time.Hour)
 	defaultCTSInterval      = model.Duration(time.Minute)
-	defaultCTSLookback      = model.Duration(time.Hour)
+	// defaultCTSLookback is the longest the API keeps a finished job (maxCTSLookback): a restarted
+	// exporter finds again every job the API still knows.
+	defaultCTSLookback = model.Duration(maxCTSLookback)
 )
 
 func defaultConfig() Config {
