@@ -73,8 +73,9 @@ func (c Config) equal(o Config) bool {
 	return true
 }
 
-// sameValue is a == b for values of one comparable type (pointers, mostly); anything else counts as
-// different, which restarts a source rather than risk keeping a stale one.
+// sameValue is a == b for two pointers of one type (an API client, a source); anything else counts as
+// different, which restarts a source rather than risk keeping a stale one (and never panics comparing
+// values of an uncomparable type).
 func sameValue(a, b any) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
