@@ -92,8 +92,9 @@ func TestConfigCheckResolvesCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ex := newExporter(collector.NewExporterMetrics(prometheus.NewRegistry()), log.NewNopLogger())
-			applyErr := ex.apply(t.Context(), cfg, os.Getenv)
+			ex := newExporter(t.Context(), collector.NewExporterMetrics(prometheus.NewRegistry()), log.NewNopLogger())
+			defer func() { _ = ex.stop(t.Context()) }()
+			applyErr := ex.apply(cfg, os.Getenv)
 			if applyErr == nil || !strings.Contains(out.String(), applyErr.Error()) {
 				t.Errorf("start-up says %v, which --config.check did not say:\n%s", applyErr, out.String())
 			}

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -16,35 +18,47 @@ import (
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 )
 
+// fileDiscoveryInterval is how often job-id files are read.
+const fileDiscoveryInterval = 30 * time.Second
+
 // exporter applies a configuration to the long-lived parts: the API client, the collector's watch set
-// and the discovery sources. apply is all-or-nothing: on error nothing changes, so a bad reload keeps the
+// and the discovery manager. apply is all-or-nothing: on error nothing changes, so a bad reload keeps the
 // running configuration.
+//
+// Nothing that serves a request waits for apply: apply does its file I/O (credential files) before it
+// changes anything, the running config is swapped atomically, and the discovery manager never waits for
+// a source. So a stuck read can hold up at most the reload that does it, never /metrics, /config or
+// shutdown.
 type exporter struct {
 	metrics   *collector.ExporterMetrics
 	logger    log.Logger
 	collector *collector.Collector
+	discovery *discovery.Manager
 
-	mu         sync.Mutex
-	cfg        *config.Config
-	httpConfig string
+	cfg atomic.Pointer[config.Config] // the running configuration
+
+	applyMu    sync.Mutex // serialises apply
 	client     *huaweicloud.Client
-	discovery  map[string]*runningSource
+	httpClient config.HTTPClientConfig // the settings client was built from
 }
 
-type runningSource struct {
-	fingerprint string
-	cancel      context.CancelFunc
-	done        chan struct{}
-}
-
-func newExporter(metrics *collector.ExporterMetrics, logger log.Logger) *exporter {
-	return &exporter{metrics: metrics, logger: logger, discovery: map[string]*runningSource{}}
+// newExporter returns an exporter with nothing to watch yet; its discovery sources run until ctx ends
+// or stop is called.
+func newExporter(ctx context.Context, metrics *collector.ExporterMetrics, logger log.Logger) *exporter {
+	// The API client arrives with the first apply; nothing queries before it.
+	c := collector.New(nil, collector.Options{}, logger, collector.WithMetrics(metrics))
+	return &exporter{
+		metrics:   metrics,
+		logger:    logger,
+		collector: c,
+		discovery: discovery.NewManager(ctx, c, metrics, logger),
+	}
 }
 
 // apply makes cfg the running configuration.
-func (e *exporter) apply(ctx context.Context, cfg *config.Config, getenv func(string) string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+func (e *exporter) apply(cfg *config.Config, getenv func(string) string) error {
+	e.applyMu.Lock()
+	defer e.applyMu.Unlock()
 
 	// The same check as --config.check, so that the two never disagree.
 	if err := cfg.CheckCredentials(getenv); err != nil {
@@ -76,9 +90,10 @@ func (e *exporter) apply(ctx context.Context, cfg *config.Config, getenv func(st
 		}
 	}
 
-	httpConfig := fmt.Sprintf("%+v", cfg.HTTPClient)
+	// The client is kept while the HTTP settings are: a fresh one forgets the auth back-off state, and
+	// the discovery manager restarts the sources that use a new one.
 	client := e.client
-	if client == nil || httpConfig != e.httpConfig {
+	if client == nil || !reflect.DeepEqual(cfg.HTTPClient, e.httpClient) {
 		hc, err := commonconfig.NewClientFromConfig(commonconfig.HTTPClientConfig{
 			TLSConfig:   cfg.HTTPClient.TLSConfig,
 			ProxyConfig: cfg.HTTPClient.ProxyConfig,
@@ -86,106 +101,65 @@ func (e *exporter) apply(ctx context.Context, cfg *config.Config, getenv func(st
 		if err != nil {
 			return fmt.Errorf("http_client: %w", err)
 		}
-		// A fresh client forgets auth back-off state; that only happens when the HTTP settings change.
 		client = huaweicloud.NewClient(hc,
 			huaweicloud.WithUserAgent("huaweicloud-job-exporter/"+version.Version),
 			huaweicloud.WithObserver(e.metrics),
 			huaweicloud.WithAdaptiveRateLimit())
 	}
 
-	opts := collector.Options{
+	// Every source with everything it depends on; the manager decides what to keep.
+	var sources []discovery.Config
+	for i, p := range cfg.Projects {
+		pr := projects[i]
+		if c := p.Discovery.CTS; c != nil && c.Enabled {
+			sources = append(sources, discovery.Config{
+				Name:     "cts/" + p.Region + "/" + p.ProjectID,
+				Interval: time.Duration(c.Interval),
+				CTS: &discovery.CTSConfig{Lister: client, CTS: pr.cts, Targets: pr.targets, Options: discovery.CTSOptions{
+					Services: c.Services,
+					Lookback: time.Duration(c.Lookback),
+					Retain:   time.Duration(cfg.FinalJobTTL),
+				}},
+			})
+		}
+		if len(p.Discovery.Files) > 0 {
+			sources = append(sources, discovery.Config{
+				Name:     "file/" + p.Region + "/" + p.ProjectID,
+				Interval: fileDiscoveryInterval,
+				File:     &discovery.FileConfig{Globs: p.Discovery.Files, Targets: pr.targets},
+			})
+		}
+	}
+	if err := e.discovery.ApplyConfig(sources); err != nil {
+		return err
+	}
+
+	e.collector.SetOptions(collector.Options{
 		Concurrency:      cfg.Concurrency,
 		MinQueryInterval: time.Duration(cfg.MinQueryInterval),
 		FinalJobTTL:      time.Duration(cfg.FinalJobTTL),
 
 		PendingPaymentInterval: time.Duration(cfg.PendingPaymentQueryInterval),
-	}
-	if e.collector == nil {
-		e.collector = collector.New(client, opts, e.logger, collector.WithMetrics(e.metrics))
-	} else {
-		e.collector.SetOptions(opts)
-		e.collector.SetGetter(client)
-	}
+	})
+	e.collector.SetGetter(client)
 	e.collector.SetJobs(collector.ConfigSource, jobs)
-	e.client, e.httpConfig, e.cfg = client, httpConfig, cfg
-
-	// Discovery: keep sources whose settings did not change (they remember what they found), start new
-	// ones, stop and forget the jobs of removed ones.
-	want := map[string]func() (discovery.Source, time.Duration){}
-	fingerprints := map[string]string{}
-	for i, p := range cfg.Projects {
-		pr := projects[i]
-		if c := p.Discovery.CTS; c != nil && c.Enabled {
-			src := discovery.NewCTS(client, pr.cts, pr.targets, discovery.CTSOptions{
-				Services: c.Services,
-				Lookback: time.Duration(c.Lookback),
-				Retain:   time.Duration(cfg.FinalJobTTL),
-			})
-			want[src.Name()] = func() (discovery.Source, time.Duration) { return src, time.Duration(c.Interval) }
-			fingerprints[src.Name()] = fmt.Sprintf("%+v|%+v|%v", pr.cts, *c, cfg.FinalJobTTL)
-		}
-		if len(p.Discovery.Files) > 0 {
-			src := discovery.NewFile(p.Discovery.Files, pr.targets)
-			name := fmt.Sprintf("%s/%s/%s", src.Name(), p.Region, p.ProjectID)
-			named := namedSource{name, src}
-			want[name] = func() (discovery.Source, time.Duration) { return named, 30 * time.Second }
-			fingerprints[name] = fmt.Sprintf("%v|%+v", p.Discovery.Files, pr.targets)
-		}
-	}
-	for name, rs := range e.discovery {
-		if _, ok := want[name]; ok && fingerprints[name] == rs.fingerprint {
-			delete(want, name)
-			continue
-		}
-		rs.cancel()
-		<-rs.done
-		delete(e.discovery, name)
-		e.collector.SetJobs(name, nil)
-	}
-	names := make([]string, 0, len(want))
-	for name, mk := range want {
-		src, interval := mk()
-		dctx, cancel := context.WithCancel(ctx)
-		rs := &runningSource{fingerprint: fingerprints[name], cancel: cancel, done: make(chan struct{})}
-		e.discovery[name] = rs
-		names = append(names, name)
-		go func() {
-			defer close(rs.done)
-			discovery.Run(dctx, src, interval, e.collector, e.metrics, log.With(e.logger, "discovery", name))
-		}()
-	}
-	e.metrics.InitLabels(allTargets, names)
+	e.client, e.httpClient = client, cfg.HTTPClient
+	e.cfg.Store(cfg)
+	e.metrics.InitLabels(allTargets, e.discovery.Sources())
 	return nil
 }
 
-// namedSource gives a file source one name per project, since each project has its own file globs.
-type namedSource struct {
-	name string
-	discovery.Source
-}
-
-func (n namedSource) Name() string { return n.name }
-
-func (e *exporter) stopDiscovery() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for name, rs := range e.discovery {
-		rs.cancel()
-		<-rs.done
-		delete(e.discovery, name)
-	}
+// stop ends discovery, waiting for the sources until ctx ends.
+func (e *exporter) stop(ctx context.Context) error {
+	return e.discovery.Stop(ctx)
 }
 
 // timeout is the scrape budget used when Prometheus does not send its scrape timeout.
 func (e *exporter) timeout() time.Duration {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return time.Duration(e.cfg.Timeout)
+	return time.Duration(e.cfg.Load().Timeout)
 }
 
 // configText is the running configuration as YAML with secrets hidden, for the /config page.
 func (e *exporter) configText() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.cfg.String()
+	return e.cfg.Load().String()
 }

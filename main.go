@@ -131,8 +131,8 @@ func run(args []string, stderr io.Writer) int {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	metrics := collector.NewExporterMetrics(selfReg)
-	ex := newExporter(metrics, logger)
-	if err := ex.apply(ctx, cfg, os.Getenv); err != nil {
+	ex := newExporter(ctx, metrics, logger)
+	if err := ex.apply(cfg, os.Getenv); err != nil {
 		level.Error(logger).Log("msg", "cannot use configuration", "file", source, "err", err)
 		if errors.Is(err, config.ErrNoCredentials) {
 			fmt.Fprintln(stderr, noCredentialsHelp)
@@ -147,7 +147,7 @@ func run(args []string, stderr io.Writer) int {
 	go reloadLoop(ctx, reloads, func() error {
 		c, err := load()
 		if err == nil {
-			err = ex.apply(ctx, c, os.Getenv)
+			err = ex.apply(c, os.Getenv)
 		}
 		if err != nil {
 			metrics.ReloadSuccess.Set(0)
@@ -175,12 +175,22 @@ func run(args []string, stderr io.Writer) int {
 		case reloads <- done:
 		case <-r.Context().Done():
 			return
-		}
-		if err := <-done; err != nil {
-			http.Error(w, "failed to reload config: "+err.Error(), http.StatusInternalServerError)
+		case <-ctx.Done():
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
 			return
 		}
-		fmt.Fprintln(w, "configuration reloaded")
+		// A reload stuck reading a credentials file must not pin this handler, or shutdown waits for it.
+		select {
+		case err := <-done:
+			if err != nil {
+				http.Error(w, "failed to reload config: "+err.Error(), http.StatusInternalServerError)
+				return
+			}
+			fmt.Fprintln(w, "configuration reloaded")
+		case <-r.Context().Done():
+		case <-ctx.Done():
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		}
 	})
 	pages := &web.Pages{
 		Name:        "Huawei Cloud Job Exporter",
@@ -201,8 +211,16 @@ func run(args []string, stderr io.Writer) int {
 			select {
 			case <-hup:
 				done := make(chan error, 1)
-				reloads <- done
-				<-done
+				select {
+				case reloads <- done:
+				case <-ctx.Done():
+					return
+				}
+				select {
+				case <-done:
+				case <-ctx.Done():
+					return
+				}
 			case <-ctx.Done():
 				return
 			}
@@ -218,11 +236,7 @@ func run(args []string, stderr io.Writer) int {
 		return 1
 	case <-ctx.Done():
 		level.Info(logger).Log("msg", "shutting down")
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdownCtx)
-		ex.stopDiscovery()
-		return 0
+		return shutdown(srv, ex, shutdownTimeout, logger)
 	}
 }
 
@@ -237,6 +251,25 @@ func listenAddresses(flag []string, demo, setByUser bool) []string {
 		return []string{demoListenAddress}
 	}
 	return flag
+}
+
+// shutdownTimeout bounds the exit after SIGTERM: scrapes in flight get this long to finish and discovery
+// sources to stop; what is still running then is left behind.
+const shutdownTimeout = 5 * time.Second
+
+// shutdown stops the HTTP server and discovery side by side, within timeout whatever they are stuck in.
+func shutdown(srv *http.Server, ex *exporter, timeout time.Duration, logger log.Logger) int {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- ex.stop(ctx) }()
+	if err := srv.Shutdown(ctx); err != nil {
+		level.Warn(logger).Log("msg", "requests still running at exit", "err", err)
+	}
+	if err := <-stopped; err != nil {
+		level.Warn(logger).Log("msg", "discovery did not stop in time", "err", err)
+	}
+	return 0
 }
 
 // reloadLoop serialises reloads from SIGHUP and /-/reload so that two never overlap.

@@ -60,7 +60,7 @@ func NewExporterMetrics(reg prometheus.Registerer) *ExporterMetrics {
 		}, []string{"source"}),
 		discoveryLastOK: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: name("discovery_last_success_timestamp_seconds"),
-			Help: "Time of the last successful run of a discovery source.",
+			Help: "Time of the last successful run of a discovery source, in seconds since the epoch; 0 before the first.",
 		}, []string{"source"}),
 		jobsVanished: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: name("jobs_vanished_total"),
@@ -104,6 +104,7 @@ func (m *ExporterMetrics) InitLabels(targets []huaweicloud.Target, discoverySour
 	for _, src := range discoverySources {
 		m.discoveryRuns.WithLabelValues(src, "success")
 		m.discoveryRuns.WithLabelValues(src, "failure")
+		m.discoveryLastOK.WithLabelValues(src)
 	}
 }
 
@@ -122,4 +123,13 @@ func (m *ExporterMetrics) ObserveDiscovery(source string, found int, err error) 
 	m.discoveryRuns.WithLabelValues(source, "success").Inc()
 	m.discoveredJobs.WithLabelValues(source).Set(float64(found))
 	m.discoveryLastOK.WithLabelValues(source).SetToCurrentTime()
+}
+
+// ForgetDiscovery drops the series of a discovery source the configuration no longer has
+// (discovery.Forgetter).
+func (m *ExporterMetrics) ForgetDiscovery(source string) {
+	m.discoveryRuns.DeleteLabelValues(source, "success")
+	m.discoveryRuns.DeleteLabelValues(source, "failure")
+	m.discoveredJobs.DeleteLabelValues(source)
+	m.discoveryLastOK.DeleteLabelValues(source)
 }

@@ -92,7 +92,9 @@ const (
 	defaultFinalJobTTL      = model.Duration(24 * time.Hour)
 	defaultPendingPayment   = model.Duration(5 * time.Minute)
 	defaultCTSInterval      = model.Duration(time.Minute)
-	defaultCTSLookback      = model.Duration(time.Hour)
+	// defaultCTSLookback is the longest the API keeps a finished job (maxCTSLookback): a restarted
+	// exporter finds again every job the API still knows.
+	defaultCTSLookback = model.Duration(maxCTSLookback)
 )
 
 func defaultConfig() Config {

@@ -17,12 +17,17 @@ import (
 
 // Limits of the validated settings.
 const (
-	maxTimeout         = 5 * time.Minute
-	maxConcurrency     = 1024
-	minFinalJobTTL     = time.Minute
-	minCTSInterval     = 10 * time.Second
-	minCTSLookback     = time.Minute
-	maxCTSLookback     = 168 * time.Hour // CTS keeps traces for 7 days
+	maxTimeout     = 5 * time.Minute
+	maxConcurrency = 1024
+	minFinalJobTTL = time.Minute
+	minCTSInterval = 10 * time.Second
+	minCTSLookback = time.Minute
+	// maxCTSLookback is the job retention, not CTS' 7 days of traces: ECS deletes SUCCESS and FAIL jobs
+	// "one day later" (ECS API reference, "Querying Job Execution Status", GET
+	// /v1/{project_id}/jobs/{job_id}, status field). An older trace names a job the API has most likely forgotten, and
+	// each such id costs a query that can only answer "not found". EVS, BMS and IMS document no retention;
+	// the ECS figure is the one documented.
+	maxCTSLookback     = 24 * time.Hour
 	validServices      = "ecs, evs, bms, ims"
 	validEndpointNames = "ecs, evs, bms, ims, cts"
 )
@@ -226,7 +231,7 @@ func (v *validator) cts(path string, c *CTSDiscovery) {
 		v.addf("%s.interval: must be at least 10s (got %s)", path, human(c.Interval))
 	}
 	if l := time.Duration(c.Lookback); l < minCTSLookback || l > maxCTSLookback {
-		v.addf("%s.lookback: must be between 1m and 168h (got %s)", path, human(c.Lookback))
+		v.addf("%s.lookback: must be between 1m and 24h, the time jobs are kept after they end (got %s)", path, human(c.Lookback))
 	}
 	if len(c.Services) == 0 {
 		v.addf("%s.services: at least one service is required", path)

@@ -21,12 +21,17 @@ type TraceLister interface {
 // CTSOptions tunes a CTS source.
 type CTSOptions struct {
 	Services  []huaweicloud.Service // job services whose traces are read
-	Lookback  time.Duration         // how far back the first run reads (default 1h)
+	Lookback  time.Duration         // how far back the first run reads (default DefaultLookback)
 	Retain    time.Duration         // how long a found job stays watched after its trace (added to Lookback)
 	PageLimit int                   // traces per page, 1..200 (default 200)
 	MaxPages  int                   // pages per service per run (default 50); the rest waits for the next run
 	Now       func() time.Time
 }
+
+// DefaultLookback is how long ECS keeps a finished job ("deleted one day later", ECS API reference,
+// "Querying Job Execution Status", status field): a first run that reads this far back finds every job
+// the API still knows, so a restarted exporter watches again what it watched before.
+const DefaultLookback = 24 * time.Hour
 
 // windowOverlap re-reads the end of the previous window: CTS records traces a little after the call, so
 // a trace can appear with a time the previous run already covered.
@@ -58,7 +63,7 @@ type foundJob struct {
 // NewCTS reads traces from the CTS endpoint in cts and watches the jobs it finds at targets[service].
 func NewCTS(lister TraceLister, cts huaweicloud.Target, targets map[huaweicloud.Service]huaweicloud.Target, opts CTSOptions) *CTS {
 	if opts.Lookback <= 0 {
-		opts.Lookback = time.Hour
+		opts.Lookback = DefaultLookback
 	}
 	if opts.PageLimit <= 0 || opts.PageLimit > 200 {
 		opts.PageLimit = 200

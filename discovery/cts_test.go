@@ -187,9 +187,9 @@ func TestCTSWindow(t *testing.T) {
 			},
 		},
 		{
-			name:     "default lookback is one hour",
+			name:     "default lookback is the day a finished job is kept",
 			lookback: 0,
-			steps:    []step{{at: t0, from: t0.Add(-time.Hour), to: t0, wantIDs: []string{}}},
+			steps:    []step{{at: t0, from: t0.Add(-24 * time.Hour), to: t0, wantIDs: []string{}}},
 		},
 		{
 			name:     "after a gap longer than the lookback only the lookback is read",
@@ -290,7 +290,7 @@ func TestCTSPaging(t *testing.T) {
 			})
 			c := NewCTS(lister, ctsTarget, testTargets(), CTSOptions{
 				Services: []huaweicloud.Service{huaweicloud.ECS}, PageLimit: tc.pageLimit, MaxPages: tc.maxPages,
-				Now: func() time.Time { return t0 },
+				Lookback: time.Hour, Now: func() time.Time { return t0 },
 			})
 			jobs, err := c.Discover(t.Context())
 			if err != nil {
@@ -737,7 +737,7 @@ func TestCTSErrorKeepsWindow(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeCTS()
 			clock := &fakeclock.Clock{}
-			c := NewCTS(f, ctsTarget, testTargets(), CTSOptions{Services: []huaweicloud.Service{ecs, evs}, Now: clock.Now})
+			c := NewCTS(f, ctsTarget, testTargets(), CTSOptions{Services: []huaweicloud.Service{ecs, evs}, Lookback: time.Hour, Now: clock.Now})
 			for i, s := range tc.steps {
 				clock.Set(t0.Add(s.at))
 				if s.before != nil {
@@ -815,7 +815,8 @@ func TestCTSClient(t *testing.T) {
 			"trace_rating": "normal", "user": map[string]any{"name": "deployer", "domain": map[string]any{"name": "acme"}}}
 	}
 	now := time.UnixMilli(1772359260000).UTC() // one minute after the traces
-	wantFrom, wantTo := strconv.FormatInt(now.Add(-time.Hour).UnixMilli(), 10), strconv.FormatInt(now.UnixMilli(), 10)
+	// No Lookback: the first run reads the default, the day a finished job is kept.
+	wantFrom, wantTo := strconv.FormatInt(now.Add(-24*time.Hour).UnixMilli(), 10), strconv.FormatInt(now.UnixMilli(), 10)
 
 	var mu sync.Mutex
 	var got []url.Values

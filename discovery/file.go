@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 
 	"gopkg.in/yaml.v2"
 
@@ -22,17 +24,64 @@ import (
 //
 // A file that cannot be read or parsed keeps its last good content and fails the run, like Prometheus'
 // file_sd; a file that disappears takes its jobs with it.
+//
+// Only regular files are read (a symlink to one is fine), at most MaxFileSize bytes each and within
+// ReadTimeout: a FIFO, a device, a directory, a huge file or a read that hangs (a stuck network mount) is
+// an error naming the file, and the other files are still read. A read that outlives its timeout is left
+// to finish on its own and that file is skipped until it has; it never holds up the run, a reload or
+// shutdown.
 type File struct {
 	globs   []string
 	targets map[huaweicloud.Service]huaweicloud.Target
+	maxSize int64
+	timeout time.Duration
+	read    func(path string, max int64) ([]byte, error) // readRegular; tests make it hang
 
 	mu       sync.Mutex
 	lastGood map[string][]collector.WatchedJob // by file path
+
+	pendingMu sync.Mutex
+	pending   map[string]bool // paths whose read outlived its timeout and has not returned yet
+}
+
+// Limits of a job-id file. A job-id line takes about 50 bytes, so 4 MiB holds some 80,000 jobs, far more
+// than one exporter should watch; a bigger file is a mistake (or /dev/zero) and must not fill memory.
+const (
+	DefaultMaxFileSize     = 4 << 20
+	DefaultFileReadTimeout = 5 * time.Second
+)
+
+// FileOption configures a File.
+type FileOption func(*File)
+
+// WithMaxFileSize bounds the size of each file; n <= 0 means DefaultMaxFileSize.
+func WithMaxFileSize(n int64) FileOption {
+	return func(f *File) {
+		if n > 0 {
+			f.maxSize = n
+		}
+	}
+}
+
+// WithReadTimeout bounds the read of each file; d <= 0 means DefaultFileReadTimeout.
+func WithReadTimeout(d time.Duration) FileOption {
+	return func(f *File) {
+		if d > 0 {
+			f.timeout = d
+		}
+	}
 }
 
 // NewFile watches the files matching globs; their jobs are queried at targets[service].
-func NewFile(globs []string, targets map[huaweicloud.Service]huaweicloud.Target) *File {
-	return &File{globs: globs, targets: targets, lastGood: map[string][]collector.WatchedJob{}}
+func NewFile(globs []string, targets map[huaweicloud.Service]huaweicloud.Target, opts ...FileOption) *File {
+	f := &File{
+		globs: globs, targets: targets, maxSize: DefaultMaxFileSize, timeout: DefaultFileReadTimeout,
+		read: readRegular, lastGood: map[string][]collector.WatchedJob{}, pending: map[string]bool{},
+	}
+	for _, o := range opts {
+		o(f)
+	}
+	return f
 }
 
 // Name is "file"; the exporter gives each project's file source its own name.
@@ -75,7 +124,7 @@ func (f *File) Discover(ctx context.Context) ([]collector.WatchedJob, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		got, err := f.readFile(p)
+		got, err := f.readFile(ctx, p)
 		if err != nil {
 			errs = append(errs, err)
 			got = f.lastGood[p]
@@ -92,8 +141,8 @@ func (f *File) Discover(ctx context.Context) ([]collector.WatchedJob, error) {
 	return jobs, errors.Join(errs...)
 }
 
-func (f *File) readFile(path string) ([]collector.WatchedJob, error) {
-	b, err := os.ReadFile(path)
+func (f *File) readFile(ctx context.Context, path string) ([]collector.WatchedJob, error) {
+	b, err := f.readBounded(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -119,4 +168,100 @@ func (f *File) readFile(path string) ([]collector.WatchedJob, error) {
 		return nil, errors.Join(errs...)
 	}
 	return jobs, nil
+}
+
+// readBounded reads path within the timeout. The read runs on its own goroutine because a read of a
+// regular file cannot be interrupted (os.File deadlines only work on pipes and sockets); if it hangs, the
+// goroutine is abandoned and the path is skipped until it returns, so a stuck mount costs one goroutine,
+// not one per run.
+func (f *File) readBounded(ctx context.Context, path string) ([]byte, error) {
+	f.pendingMu.Lock()
+	if f.pending[path] {
+		f.pendingMu.Unlock()
+		return nil, fmt.Errorf("%s: skipped: an earlier read has not returned yet", path)
+	}
+	f.pending[path] = true
+	f.pendingMu.Unlock()
+
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := f.read(path, f.maxSize)
+		f.pendingMu.Lock()
+		delete(f.pending, path)
+		f.pendingMu.Unlock()
+		done <- result{b, err}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%s: read did not finish: %w", path, ctx.Err())
+	}
+}
+
+// readRegular reads path if it is a regular file of at most max bytes. The type is checked before the
+// open, so a FIFO or device is never opened, and again on the open file, in case path was replaced in
+// between; O_NONBLOCK makes even that racing open of a FIFO return at once instead of waiting for a
+// writer.
+func readRegular(path string, max int64) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err // *PathError names the file
+	}
+	verb := "is"
+	if lfi, err := os.Lstat(path); err == nil && lfi.Mode()&os.ModeSymlink != 0 {
+		verb = "links to"
+	}
+	if err := checkRegular(path, verb, fi, max); err != nil {
+		return nil, err
+	}
+	fd, err := os.OpenFile(path, os.O_RDONLY|openNonBlock, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer fd.Close()
+	if fi, err = fd.Stat(); err != nil {
+		return nil, err
+	}
+	if err := checkRegular(path, "is", fi, max); err != nil {
+		return nil, err
+	}
+	// The file may grow after Stat: read one byte past the cap to tell.
+	b, err := io.ReadAll(io.LimitReader(fd, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes, the most a job-id file may have", path, max)
+	}
+	return b, nil
+}
+
+// checkRegular says why path, which verb ("is", "links to") fi, will not be read, or nil.
+func checkRegular(path, verb string, fi os.FileInfo, max int64) error {
+	m := fi.Mode()
+	if !m.IsRegular() {
+		kind := "not a regular file"
+		switch {
+		case m.IsDir():
+			kind = "a directory"
+		case m&os.ModeNamedPipe != 0:
+			kind = "a named pipe (FIFO)"
+		case m&os.ModeDevice != 0:
+			kind = "a device"
+		case m&os.ModeSocket != 0:
+			kind = "a socket"
+		}
+		return fmt.Errorf("%s: %s %s; only regular files are read", path, verb, kind)
+	}
+	if fi.Size() > max {
+		return fmt.Errorf("%s: %d bytes, larger than %d bytes, the most a job-id file may have", path, fi.Size(), max)
+	}
+	return nil
 }

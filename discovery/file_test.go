@@ -3,11 +3,15 @@ package discovery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
@@ -343,4 +347,191 @@ func TestFileName(t *testing.T) {
 	if got := NewFile(nil, nil).Name(); got != "file" {
 		t.Errorf("Name() = %q, want file", got)
 	}
+}
+
+// discoverWithin runs f.Discover and fails the test if it does not return: a hostile file must cost an
+// error, never a hung run.
+func discoverWithin(t *testing.T, f *File) ([]collector.WatchedJob, error) {
+	t.Helper()
+	type result struct {
+		jobs []collector.WatchedJob
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		jobs, err := f.Discover(t.Context())
+		done <- result{jobs, err}
+	}()
+	r := receive(t, done, "Discover result")
+	return r.jobs, r.err
+}
+
+// TestFileHostile: whatever sits in a glob, the run returns with an error naming the file, and the
+// regular files are still read. Before, a FIFO blocked the run (and every reload) forever and a link to
+// /dev/zero read until memory ran out.
+func TestFileHostile(t *testing.T) {
+	tests := []struct {
+		name    string
+		make    func(t *testing.T, path string)
+		wantErr func(path string) string
+	}{
+		{
+			name: "FIFO",
+			make: func(t *testing.T, path string) {
+				if err := syscall.Mkfifo(path, 0o644); err != nil {
+					t.Skipf("no FIFOs here: %v", err)
+				}
+			},
+			wantErr: func(p string) string { return p + ": is a named pipe (FIFO); only regular files are read" },
+		},
+		{
+			name: "symlink to /dev/zero",
+			make: func(t *testing.T, path string) {
+				if _, err := os.Stat("/dev/zero"); err != nil {
+					t.Skip("no /dev/zero here")
+				}
+				if err := os.Symlink("/dev/zero", path); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantErr: func(p string) string { return p + ": links to a device; only regular files are read" },
+		},
+		{
+			name: "file over the size cap",
+			make: func(t *testing.T, path string) {
+				// Sparse: 4 MiB + 1 of zeros costs no disk.
+				fd, err := os.Create(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer fd.Close()
+				if err := fd.Truncate(DefaultMaxFileSize + 1); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantErr: func(p string) string {
+				return p + ": 4194305 bytes, larger than 4194304 bytes, the most a job-id file may have"
+			},
+		},
+		{
+			name: "directory",
+			make: func(t *testing.T, path string) {
+				if err := os.Mkdir(path, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantErr: func(p string) string { return p + ": is a directory; only regular files are read" },
+		},
+		{
+			name: "dangling symlink",
+			make: func(t *testing.T, path string) {
+				if err := os.Symlink(filepath.Join(filepath.Dir(path), "nowhere"), path); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantErr: func(p string) string { return "stat " + p + ": no such file or directory" },
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			checkGoroutines(t)
+			dir, f := newTestFile(t, map[string]string{
+				"a.yml": "- {service: ecs, id: " + idA + "}\n",
+				"c.yml": "- {service: evs, id: " + idB + "}\n",
+			}, "*.yml")
+			bad := filepath.Join(dir, "b.yml")
+			tc.make(t, bad)
+			jobs, err := discoverWithin(t, f)
+			if want := tc.wantErr(bad); err == nil || err.Error() != want {
+				t.Errorf("err %v, want %q", err, want)
+			}
+			if want := []collector.WatchedJob{watched(huaweicloud.ECS, idA), watched(huaweicloud.EVS, idB)}; !reflect.DeepEqual(jobs, want) {
+				t.Errorf("jobs %v, want the regular files' %v", keysOrNil(jobs), keys(want))
+			}
+		})
+	}
+}
+
+func TestFileSizeCap(t *testing.T) {
+	content := "- {service: ecs, id: " + idA + "}\n"
+	for _, tc := range []struct {
+		name    string
+		max     int64
+		wantErr bool
+	}{
+		{"at the cap", int64(len(content)), false},
+		{"one byte over", int64(len(content)) - 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "a.yml")
+			writeFile(t, path, content)
+			f := NewFile([]string{path}, testTargets(), WithMaxFileSize(tc.max))
+			jobs, err := f.Discover(t.Context())
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err %v, want error: %v", err, tc.wantErr)
+			}
+			if want := fmt.Sprintf("%s: %d bytes, larger than %d bytes, the most a job-id file may have", path, len(content), tc.max); tc.wantErr && err.Error() != want {
+				t.Errorf("err %q, want %q", err, want)
+			}
+			if !tc.wantErr && len(jobs) != 1 {
+				t.Errorf("jobs %v, want one", keysOrNil(jobs))
+			}
+		})
+	}
+}
+
+// TestFileReadHangs: a read that never returns (a stuck network mount) fails its file after the read
+// timeout, the files after it are read, the next run skips that file at once instead of stacking a
+// second stuck read, and once the read returns the file is read again.
+func TestFileReadHangs(t *testing.T) {
+	checkGoroutines(t)
+	dir := t.TempDir()
+	hung, good := filepath.Join(dir, "a.yml"), filepath.Join(dir, "b.yml")
+	writeFile(t, hung, "- {service: ims, id: "+idC+"}\n")
+	writeFile(t, good, "- {service: ecs, id: "+idA+"}\n")
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
+	var mu sync.Mutex
+	hungReads := 0
+	// The timeout only has to outlast the read of a small regular file.
+	f := NewFile([]string{filepath.Join(dir, "*.yml")}, testTargets(), WithReadTimeout(500*time.Millisecond))
+	f.read = func(path string, max int64) ([]byte, error) {
+		if path == hung {
+			mu.Lock()
+			hungReads++
+			mu.Unlock()
+			<-release
+		}
+		return readRegular(path, max)
+	}
+
+	jobs, err := discoverWithin(t, f)
+	if want := hung + ": read did not finish: context deadline exceeded"; err == nil || err.Error() != want {
+		t.Errorf("run 1: err %v, want %q", err, want)
+	}
+	if want := []collector.WatchedJob{watched(huaweicloud.ECS, idA)}; !reflect.DeepEqual(jobs, want) {
+		t.Errorf("run 1: jobs %v, want %v", keysOrNil(jobs), keys(want))
+	}
+
+	jobs, err = discoverWithin(t, f)
+	if want := hung + ": skipped: an earlier read has not returned yet"; err == nil || err.Error() != want {
+		t.Errorf("run 2: err %v, want %q", err, want)
+	}
+	if want := []collector.WatchedJob{watched(huaweicloud.ECS, idA)}; !reflect.DeepEqual(jobs, want) {
+		t.Errorf("run 2: jobs %v, want %v", keysOrNil(jobs), keys(want))
+	}
+	mu.Lock()
+	if hungReads != 1 {
+		t.Errorf("%d reads of the hung file, want 1 (no second stuck read)", hungReads)
+	}
+	mu.Unlock()
+
+	releaseOnce.Do(func() { close(release) })
+	want := []collector.WatchedJob{watched(huaweicloud.IMS, idC), watched(huaweicloud.ECS, idA)} // in path order
+	eventually(t, "the released file is read again", func() bool {
+		jobs, err := discoverWithin(t, f)
+		return err == nil && reflect.DeepEqual(jobs, want)
+	})
 }
