@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
 	commonconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/version"
 
@@ -146,6 +147,9 @@ func (e *exporter) apply(cfg *config.Config, getenv func(string) string) error {
 	e.client, e.httpClient = client, cfg.HTTPClient
 	e.cfg.Store(cfg)
 	e.metrics.InitLabels(allTargets, e.discovery.Sources())
+	for _, w := range cfg.Warnings() {
+		level.Warn(e.logger).Log("msg", "configuration warning", "warning", w)
+	}
 	return nil
 }
 

@@ -93,6 +93,9 @@ func run(args []string, stderr io.Writer) int {
 			}
 			return 1
 		}
+		for _, w := range cfg.Warnings() {
+			level.Warn(logger).Log("msg", "configuration warning", "file", *configFile, "warning", w)
+		}
 		level.Info(logger).Log("msg", "configuration is valid", "file", *configFile)
 		return 0
 	}

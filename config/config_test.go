@@ -592,3 +592,31 @@ func FuzzDecode(f *testing.F) {
 		_ = c.String()
 	})
 }
+
+// TestWarnings: a region the SDK's tables do not list is valid (Huawei adds regions) but named, with the
+// field to set; an override of the endpoint silences it for that service.
+func TestWarnings(t *testing.T) {
+	tests := []struct {
+		name string
+		yml  string
+		want string
+	}{
+		{"known region", "projects: [{region: cn-north-4, project_id: 0123456789abcdef0123456789abcdef, jobs: [{service: ecs, id: a}]}]", ""},
+		{"unknown region", "projects: [{region: xx-moon-1, project_id: 0123456789abcdef0123456789abcdef, jobs: [{service: ecs, id: a}]}]",
+			`projects[0].region: "xx-moon-1" is not in the official SDK's region table of ecs, evs, bms, ims`},
+		{"unknown region, all overridden", `projects: [{region: xx-moon-1, project_id: 0123456789abcdef0123456789abcdef, jobs: [{service: ecs, id: a}],
+  endpoints: {ecs: "https://e", evs: "https://e", bms: "https://e", ims: "https://e"}}]`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Decode(strings.NewReader(tt.yml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Join(cfg.Warnings(), "; ")
+			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+				t.Errorf("warnings = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

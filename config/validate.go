@@ -262,3 +262,28 @@ func human(d model.Duration) string {
 	}
 	return s
 }
+
+// Warnings lists what is valid but probably wrong, for --config.check and the start-up log: a region
+// that the official SDK's region table of a service does not list has a default endpoint built from the
+// usual pattern, which may not exist (Huawei adds regions faster than a table follows, so this is not an
+// error). An endpoint override silences the warning for its service.
+func (c *Config) Warnings() []string {
+	var out []string
+	for i, p := range c.Projects {
+		var unknown []string
+		for _, s := range append(huaweicloud.JobServices[:len(huaweicloud.JobServices):len(huaweicloud.JobServices)], huaweicloud.CTS) {
+			if s == huaweicloud.CTS && (p.Discovery.CTS == nil || !p.Discovery.CTS.Enabled) {
+				continue
+			}
+			if e := p.Endpoints[string(s)]; e == "" && !huaweicloud.KnownRegion(s, p.Region) {
+				unknown = append(unknown, string(s))
+			}
+		}
+		if len(unknown) > 0 {
+			out = append(out, fmt.Sprintf("projects[%d].region: %q is not in the official SDK's region table of %s; "+
+				"the default endpoint (e.g. %s) may not exist: set projects[%d].endpoints if it does not answer",
+				i, p.Region, strings.Join(unknown, ", "), huaweicloud.DefaultEndpoint(huaweicloud.Service(unknown[0]), p.Region), i))
+		}
+	}
+	return out
+}
