@@ -32,6 +32,9 @@ type exporter struct {
 	httpConfig string
 	client     *huaweicloud.Client
 	discovery  map[string]*runningSource
+
+	credentials        *huaweicloud.CredentialsProviders
+	credentialsMetrics *collector.CredentialsCollector
 }
 
 type runningSource struct {
@@ -41,7 +44,9 @@ type runningSource struct {
 }
 
 func newExporter(metrics *collector.ExporterMetrics, logger log.Logger) *exporter {
-	return &exporter{metrics: metrics, logger: logger, discovery: map[string]*runningSource{}}
+	return &exporter{metrics: metrics, logger: logger, discovery: map[string]*runningSource{},
+		credentials:        huaweicloud.NewCredentialsProviders(huaweicloud.WithProviderLogger(log.With(logger, "component", "credentials"))),
+		credentialsMetrics: collector.NewCredentialsCollector()}
 }
 
 // apply makes cfg the running configuration.
@@ -56,16 +61,17 @@ func (e *exporter) apply(ctx context.Context, cfg *config.Config, getenv func(st
 	projects := make([]project, len(cfg.Projects))
 	var jobs []collector.WatchedJob
 	var allTargets []huaweicloud.Target
+	var credEntries []collector.CredentialsEntry
+	var credConfigs []huaweicloud.CredentialsConfig
 	for i, p := range cfg.Projects {
-		creds, err := cfg.ResolveCredentials(i, getenv)
+		provider, cc, err := e.projectCredentials(cfg, i, getenv)
 		if err != nil {
 			return err
 		}
-		if creds.AccessKey == "" || creds.SecretKey == "" {
-			return fmt.Errorf("projects[%d]: %w: set credentials in the config file or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK", i, errNoCredentials)
-		}
+		credEntries = append(credEntries, collector.CredentialsEntry{ProjectID: p.ProjectID, Region: p.Region, Provider: provider})
+		credConfigs = append(credConfigs, cc)
 		target := func(s huaweicloud.Service) huaweicloud.Target {
-			return huaweicloud.Target{Service: s, Region: p.Region, ProjectID: p.ProjectID, Endpoint: cfg.Endpoint(i, s), Credentials: creds}
+			return huaweicloud.Target{Service: s, Region: p.Region, ProjectID: p.ProjectID, Endpoint: cfg.Endpoint(i, s), Provider: provider}
 		}
 		projects[i].targets = map[huaweicloud.Service]huaweicloud.Target{}
 		for _, s := range huaweicloud.JobServices {
@@ -157,6 +163,8 @@ func (e *exporter) apply(ctx context.Context, cfg *config.Config, getenv func(st
 		}()
 	}
 	e.metrics.InitLabels(allTargets, names)
+	e.credentialsMetrics.Set(credEntries)
+	e.credentials.Retain(credConfigs)
 	return nil
 }
 

@@ -64,8 +64,12 @@ func run(args []string, stderr io.Writer) int {
 	logger, slogger := newLoggers(stderr, *logLevel, *logFormat)
 
 	if *configCheck {
-		if _, err := config.Load(*configFile); err != nil {
+		cfg, err := config.Load(*configFile)
+		if err != nil {
 			level.Error(logger).Log("msg", "invalid configuration", "file", *configFile, "err", err)
+			return 1
+		}
+		if !checkCredentials(cfg, os.Getenv, logger) {
 			return 1
 		}
 		level.Info(logger).Log("msg", "configuration is valid", "file", *configFile)
@@ -116,7 +120,7 @@ func run(args []string, stderr io.Writer) int {
 	}
 	metrics.ReloadSuccess.Set(1)
 	metrics.ReloadSuccessTime.SetToCurrentTime()
-	selfReg.MustRegister(ex.collector.WatchedJobsCollector())
+	selfReg.MustRegister(ex.collector.WatchedJobsCollector(), ex.credentialsMetrics)
 
 	reloads := make(chan chan error)
 	go reloadLoop(ctx, reloads, func() error {
