@@ -44,7 +44,9 @@ func (c tempCred) json() string {
 		c.ak, c.sk, c.token, c.expires.UTC().Format("2006-01-02T15:04:05.000000Z"))
 }
 
-func (c tempCred) creds() Credentials { return Credentials{AccessKey: c.ak, SecretKey: c.sk, SecurityToken: c.token} }
+func (c tempCred) creds() Credentials {
+	return Credentials{AccessKey: c.ak, SecretKey: c.sk, SecurityToken: c.token}
+}
 
 func tempN(n int, expires time.Time) tempCred {
 	return tempCred{fmt.Sprintf("TEMPAK%014d", n), fmt.Sprintf("temp-secret-%d", n), fmt.Sprintf("temp-token-%d", n), expires}
