@@ -47,6 +47,7 @@ func run(args []string, stderr io.Writer) int {
 		timeoutOffset = app.Flag("scrape.timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to send the answer.").Default("500ms").Duration()
 		demo          = app.Flag("demo", "Run against a built-in simulated Huawei Cloud on loopback, with jobs in motion; no credentials or network needed.").Bool()
 		demoSeed      = app.Flag("demo.seed", "Random seed of the --demo simulator.").Default("1").Int64()
+		demoCreds     = app.Flag("demo.credentials", "Credentials of the --demo exporter: static (an AK/SK in the config) or metadata (short-lived agency credentials from the simulator's metadata service, refreshed before they expire).").Default("static").Enum("static", "metadata")
 		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
 		logFormat     = app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
 		toolkitFlags  = kingpinflag.AddFlags(app, ":19866")
@@ -84,7 +85,7 @@ func run(args []string, stderr io.Writer) int {
 	load := func() (*config.Config, error) { return config.Load(*configFile) }
 	source := *configFile
 	if *demo {
-		d, err := startDemo(ctx, *demoSeed, logger)
+		d, err := startDemo(ctx, *demoSeed, *demoCreds, logger)
 		if err != nil {
 			level.Error(logger).Log("msg", "cannot start the demo simulator", "err", err)
 			return 1
