@@ -41,6 +41,9 @@ type exporter struct {
 	applyMu    sync.Mutex // serialises apply
 	client     *huaweicloud.Client
 	httpClient config.HTTPClientConfig // the settings client was built from
+
+	credentials        *huaweicloud.CredentialsProviders
+	credentialsMetrics *collector.CredentialsCollector
 }
 
 // newExporter returns an exporter with nothing to watch yet; its discovery sources run until ctx ends
@@ -53,6 +56,9 @@ func newExporter(ctx context.Context, metrics *collector.ExporterMetrics, logger
 		logger:    logger,
 		collector: c,
 		discovery: discovery.NewManager(ctx, c, metrics, logger),
+
+		credentials:        huaweicloud.NewCredentialsProviders(huaweicloud.WithProviderLogger(log.With(logger, "component", "credentials"))),
+		credentialsMetrics: collector.NewCredentialsCollector(),
 	}
 }
 
@@ -62,7 +68,7 @@ func (e *exporter) apply(cfg *config.Config, getenv func(string) string) error {
 	defer e.applyMu.Unlock()
 
 	// The same check as --config.check, so that the two never disagree.
-	if err := cfg.CheckCredentials(getenv); err != nil {
+	if _, err := cfg.CheckCredentials(getenv); err != nil {
 		return err
 	}
 	type project struct {
@@ -72,13 +78,17 @@ func (e *exporter) apply(cfg *config.Config, getenv func(string) string) error {
 	projects := make([]project, len(cfg.Projects))
 	var jobs []collector.WatchedJob
 	var allTargets []huaweicloud.Target
+	var credEntries []collector.CredentialsEntry
+	var credConfigs []huaweicloud.CredentialsConfig
 	for i, p := range cfg.Projects {
-		creds, err := cfg.ResolveCredentials(i, getenv)
+		provider, cc, err := e.projectCredentials(cfg, i, getenv)
 		if err != nil {
 			return err
 		}
+		credEntries = append(credEntries, collector.CredentialsEntry{ProjectID: p.ProjectID, Region: p.Region, Provider: provider})
+		credConfigs = append(credConfigs, cc)
 		target := func(s huaweicloud.Service) huaweicloud.Target {
-			return huaweicloud.Target{Service: s, Region: p.Region, ProjectID: p.ProjectID, Endpoint: cfg.Endpoint(i, s), Credentials: creds}
+			return huaweicloud.Target{Service: s, Region: p.Region, ProjectID: p.ProjectID, Endpoint: cfg.Endpoint(i, s), Provider: provider}
 		}
 		projects[i].targets = map[huaweicloud.Service]huaweicloud.Target{}
 		for _, s := range huaweicloud.JobServices {
@@ -150,6 +160,8 @@ func (e *exporter) apply(cfg *config.Config, getenv func(string) string) error {
 	for _, w := range cfg.Warnings() {
 		level.Warn(e.logger).Log("msg", "configuration warning", "warning", w)
 	}
+	e.credentialsMetrics.Set(credEntries)
+	e.credentials.Retain(credConfigs)
 	return nil
 }
 

@@ -47,6 +47,7 @@ func run(args []string, stderr io.Writer) int {
 		timeoutOffset = app.Flag("scrape.timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to send the answer.").Default("500ms").Duration()
 		demo          = app.Flag("demo", "Run against a built-in simulated Huawei Cloud on loopback, with jobs in motion; no credentials or network needed.").Bool()
 		demoSeed      = app.Flag("demo.seed", "Random seed of the --demo simulator.").Default("1").Int64()
+		demoCreds     = app.Flag("demo.credentials", "Credentials of the --demo exporter: static (an AK/SK in the config) or metadata (short-lived agency credentials from the simulator's metadata service, refreshed before they expire).").Default("static").Enum("static", "metadata")
 		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
 		logFormat     = app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
 		healthcheck   = app.Flag("healthcheck", "Probe /-/healthy of the exporter running at --web.listen-address (or --healthcheck.url) and exit 0 if it answers, 1 if not: a HEALTHCHECK for images without a shell.").Bool()
@@ -84,7 +85,7 @@ func run(args []string, stderr io.Writer) int {
 		if err == nil {
 			// Credentials are resolved as start-up does (environment and *_file secrets, no network), so
 			// that a config which passes the check is not refused at start-up.
-			err = cfg.CheckCredentials(os.Getenv)
+			err = checkCredentials(cfg, os.Getenv, logger)
 		}
 		if err != nil {
 			level.Error(logger).Log("msg", "invalid configuration", "file", *configFile, "err", err)
@@ -108,7 +109,7 @@ func run(args []string, stderr io.Writer) int {
 	load := func() (*config.Config, error) { return config.Load(*configFile) }
 	source := *configFile
 	if *demo {
-		d, err := startDemo(ctx, *demoSeed, logger)
+		d, err := startDemo(ctx, *demoSeed, *demoCreds, logger)
 		if err != nil {
 			level.Error(logger).Log("msg", "cannot start the demo simulator", "err", err)
 			return 1
@@ -144,7 +145,7 @@ func run(args []string, stderr io.Writer) int {
 	}
 	metrics.ReloadSuccess.Set(1)
 	metrics.ReloadSuccessTime.SetToCurrentTime()
-	selfReg.MustRegister(ex.collector.WatchedJobsCollector())
+	selfReg.MustRegister(ex.collector.WatchedJobsCollector(), ex.credentialsMetrics)
 
 	reloads := make(chan chan error)
 	go reloadLoop(ctx, reloads, func() error {

@@ -1,26 +1,23 @@
 package config
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 )
 
-// ErrNoCredentials is wrapped by CheckCredentials when a project has no credentials from any source, so
-// that callers can say how to provide them.
-var ErrNoCredentials = errors.New("no credentials")
-
-// CheckCredentials resolves the credentials of every project as start-up and reloads do (config blocks,
-// *_file secrets, the environment through getenv; no network) and reports the first project whose
-// credentials are incomplete, naming what is missing and where it was looked for. Start-up and
-// --config.check both call it, so a config that passes the check is not then refused.
-func (c *Config) CheckCredentials(getenv func(string) string) error {
-	for i := range c.Projects {
+// keyPair resolves the AK/SK pair of project i, for the static and file sources, as start-up does (the
+// config block, *_file secrets, the environment through getenv; no network), and says precisely what is
+// missing and where it was looked for: with only the access key set, that the secret key is missing.
+func (c *Config) keyPair(i int, getenv func(string) string) error {
+	{
 		creds, err := c.ResolveCredentials(i, getenv)
 		if err != nil {
-			return err
+			// A file that cannot be read: CheckCredentials reports it with the source.
+			return nil
 		}
 		if creds.AccessKey != "" && creds.SecretKey != "" {
-			continue
+			return nil
 		}
 		// Which source ResolveCredentials took, to name the fields it read.
 		ak, sk := EnvAccessKey, EnvSecretKey
@@ -32,12 +29,12 @@ func (c *Config) CheckCredentials(getenv func(string) string) error {
 		}
 		switch {
 		case creds.AccessKey == "" && creds.SecretKey == "":
-			return fmt.Errorf("projects[%d]: %w: set credentials in the config file or %s and %s", i, ErrNoCredentials, EnvAccessKey, EnvSecretKey)
+			return fmt.Errorf("projects[%d]: %w: set credentials in the config file or %s and %s (or %s and %s for a federated identity)",
+				i, ErrNoCredentials, EnvAccessKey, EnvSecretKey, huaweicloud.EnvIdpID, huaweicloud.EnvIDTokenFile)
 		case creds.SecretKey == "":
 			return fmt.Errorf("projects[%d]: secret key missing: %s is set but %s is empty", i, ak, sk)
 		default:
 			return fmt.Errorf("projects[%d]: access key missing: %s is set but %s is empty", i, sk, ak)
 		}
 	}
-	return nil
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
 )
 
-func TestCheckCredentials(t *testing.T) {
+func TestCheckCredentialsNamesTheMissingHalf(t *testing.T) {
 	env := func(kv ...string) func(string) string {
 		m := map[string]string{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -28,9 +28,9 @@ func TestCheckCredentials(t *testing.T) {
 		{name: "environment", cfg: config.Config{Projects: []config.Project{project(nil)}},
 			getenv: env(config.EnvAccessKey, "AK", config.EnvSecretKey, "SK")},
 		{name: "nothing", cfg: config.Config{Projects: []config.Project{project(nil)}}, getenv: env(),
-			want: "projects[0]: no credentials: set credentials in the config file or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK", wantNone: true},
+			want: "projects[0]: no credentials: set credentials in the config file or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_IDP_ID and HUAWEICLOUD_SDK_ID_TOKEN_FILE for a federated identity)", wantNone: true},
 		{name: "token alone is nothing", cfg: config.Config{Projects: []config.Project{project(nil)}}, getenv: env(config.EnvSecurityToken, "T"),
-			want: "projects[0]: no credentials: set credentials in the config file or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK", wantNone: true},
+			want: "projects[0]: no credentials: set credentials in the config file or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_IDP_ID and HUAWEICLOUD_SDK_ID_TOKEN_FILE for a federated identity)", wantNone: true},
 		{name: "access key only", cfg: config.Config{Projects: []config.Project{project(nil)}}, getenv: env(config.EnvAccessKey, "AK"),
 			want: "projects[0]: secret key missing: HUAWEICLOUD_SDK_AK is set but HUAWEICLOUD_SDK_SK is empty"},
 		{name: "secret key only", cfg: config.Config{Projects: []config.Project{project(nil)}}, getenv: env(config.EnvSecretKey, "SK"),
@@ -43,7 +43,7 @@ func TestCheckCredentials(t *testing.T) {
 			want: "projects[0]: secret key missing: credentials.access_key is set but credentials.secret_key is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.cfg.CheckCredentials(tc.getenv)
+			_, err := tc.cfg.CheckCredentials(tc.getenv)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatal(err)

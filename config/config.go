@@ -43,15 +43,29 @@ type HTTPClientConfig struct {
 	config.ProxyConfig `yaml:",inline"`
 }
 
-// Credentials is an AK/SK pair and the security token of temporary credentials. Each value may be given
-// inline or as a file, read when credentials are resolved, so a rotated secret is picked up on reload.
+// Credentials says where the credentials of the projects come from (see README, "Credentials"). Source
+// is one of static, file, metadata and federated; left out, it is file when a *_file key is set and static
+// otherwise, so the blocks written before sources existed keep their meaning. Static and file take an
+// AK/SK pair and the security token of temporary credentials, each inline or as a file; files are
+// re-read when they change, without a reload. Metadata asks the ECS metadata service for the temporary
+// credentials of the instance's agency; federated exchanges an OpenID Connect id_token (CCE workload
+// identity) at IAM for temporary credentials.
 type Credentials struct {
+	Source            string        `yaml:"source,omitempty"`
 	AccessKey         config.Secret `yaml:"access_key,omitempty"`
 	AccessKeyFile     string        `yaml:"access_key_file,omitempty"`
 	SecretKey         config.Secret `yaml:"secret_key,omitempty"`
 	SecretKeyFile     string        `yaml:"secret_key_file,omitempty"`
 	SecurityToken     config.Secret `yaml:"security_token,omitempty"`
 	SecurityTokenFile string        `yaml:"security_token_file,omitempty"`
+	// MetadataURL is the metadata service of the metadata source (default http://169.254.169.254).
+	MetadataURL string `yaml:"metadata_url,omitempty"`
+	// The federated source: the identity provider and id_token file (default: the environment variables
+	// HUAWEICLOUD_SDK_IDP_ID and HUAWEICLOUD_SDK_ID_TOKEN_FILE) and IAM (default:
+	// HUAWEICLOUD_SDK_IAM_ENDPOINT, else https://iam.myhuaweicloud.com).
+	IdpID       string `yaml:"idp_id,omitempty"`
+	IDTokenFile string `yaml:"id_token_file,omitempty"`
+	IAMEndpoint string `yaml:"iam_endpoint,omitempty"`
 }
 
 // Project is one Huawei Cloud project in one region, with the jobs to watch there.
@@ -192,8 +206,9 @@ const (
 	EnvSecurityToken = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
 )
 
-// ResolveCredentials returns the credentials of project i: the project's own block, else the top-level
-// one, else the environment (through getenv). A block is taken whole, never mixed with another source.
+// ResolveCredentials returns the static credentials of project i: the project's own block, else the
+// top-level one, else the environment (through getenv). Metadata and federated sources have none (the
+// result is empty): CredentialsSource describes every source. A block is taken whole, never mixed with another source.
 // *_file values are read now, trimmed of surrounding whitespace. Missing credentials are not an error
 // here: the result is then empty, and the caller says how to provide them.
 func (c *Config) ResolveCredentials(i int, getenv func(string) string) (huaweicloud.Credentials, error) {
@@ -215,6 +230,9 @@ func (c *Config) ResolveCredentials(i int, getenv func(string) string) (huaweicl
 
 func (cr *Credentials) resolve(path string) (huaweicloud.Credentials, error) {
 	var out huaweicloud.Credentials
+	if src := cr.source(); src == huaweicloud.SourceMetadata || src == huaweicloud.SourceFederated {
+		return out, nil // fetched at run time, see CredentialsSource
+	}
 	for _, f := range []struct {
 		name   string
 		inline config.Secret

@@ -192,6 +192,11 @@ var badConfigs = map[string]string{
 	"bad-credentials-security-token-both.yml": `projects[0].credentials: only one of security_token and security_token_file may be set`,
 	"bad-credentials-no-secret-key.yml":       `credentials: secret_key or secret_key_file is required`,
 	"bad-credentials-no-access-key.yml":       `projects[0].credentials: access_key or access_key_file is required`,
+	"bad-credentials-source.yml":              `credentials.source: unknown source "vault" (valid: static, file, metadata, federated)`,
+	"bad-credentials-metadata-keys.yml":       `projects[0].credentials: source metadata takes no access_key, secret_key or security_token (the metadata service hands them out)`,
+	"bad-credentials-metadata-url.yml":        `credentials.metadata_url: "169.254.169.254" is not a base URL (expected http(s)://host[:port], no path, query or fragment)`,
+	"bad-credentials-static-file.yml":         `credentials.source: static takes no *_file keys (use source: file, whose files are re-read when they change)`,
+	"bad-credentials-federated.yml":           `credentials.metadata_url: not used by source federated; credentials.iam_endpoint: "iam.example.com" is not a base URL (expected http(s)://host[:port], no path, query or fragment)`,
 
 	"bad-timeout-zero.yml":          `timeout: must be greater than 0 and at most 5m (got 0s)`,
 	"bad-timeout-too-long.yml":      `timeout: must be greater than 0 and at most 5m (got 10m)`,

@@ -102,27 +102,7 @@ func (v *validator) err() error {
 	return errors.New(strings.Join(v.problems, "; "))
 }
 
-func (v *validator) credentials(path string, cr *Credentials) {
-	for _, f := range []struct {
-		name         string
-		inline, file bool
-	}{
-		{"access_key", cr.AccessKey != "", cr.AccessKeyFile != ""},
-		{"secret_key", cr.SecretKey != "", cr.SecretKeyFile != ""},
-		{"security_token", cr.SecurityToken != "", cr.SecurityTokenFile != ""},
-	} {
-		if f.inline && f.file {
-			v.addf("%s: only one of %s and %[2]s_file may be set", path, f.name)
-		}
-	}
-	// A block is used whole (see ResolveCredentials), so half a key pair cannot be completed from elsewhere.
-	if cr.AccessKey == "" && cr.AccessKeyFile == "" {
-		v.addf("%s: access_key or access_key_file is required", path)
-	}
-	if cr.SecretKey == "" && cr.SecretKeyFile == "" {
-		v.addf("%s: secret_key or secret_key_file is required", path)
-	}
-}
+// credentials is in credentials.go, with the sources it checks.
 
 func (v *validator) project(path string, p *Project) {
 	switch {

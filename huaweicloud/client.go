@@ -291,8 +291,12 @@ func (c *Client) get(ctx context.Context, t Target, segments []string, query url
 	if err != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https") {
 		return 0, nil, fmt.Errorf("invalid %s endpoint %q", t.Service, t.Endpoint)
 	}
-	if t.Credentials.AccessKey == "" || t.Credentials.SecretKey == "" {
-		return 0, nil, errors.New("no access key or secret key")
+	// Asked once per call, not per attempt: retries of one call sign with one key, and the key's
+	// authentication state below is that of the key the provider hands out now, so after a rotation the
+	// new key starts with its own state.
+	creds, err := t.credentials(ctx)
+	if err != nil {
+		return 0, nil, err
 	}
 	u := *base
 	prefix := strings.TrimSuffix(base.Path, "/")
@@ -304,7 +308,7 @@ func (c *Client) get(ctx context.Context, t Target, segments []string, query url
 	}
 	u.RawQuery = query.Encode()
 
-	ak := t.Credentials.AccessKey
+	ak := creds.AccessKey
 	pk := permKey{ak, t.Service, t.ProjectID}
 	lim := c.limiter(u.Host, ak)
 	for attempt := 1; ; attempt++ {
@@ -328,7 +332,7 @@ func (c *Client) get(ctx context.Context, t Target, segments []string, query url
 			}
 			return 0, nil, err
 		}
-		status, body, err := c.once(ctx, t, &u)
+		status, body, err := c.once(ctx, t, creds, &u)
 		var apiErr *APIError
 		isAPI := errors.As(err, &apiErr)
 		if lim != nil {
@@ -399,7 +403,7 @@ func (c *Client) backoff(attempt int) time.Duration {
 }
 
 // once sends one attempt.
-func (c *Client) once(ctx context.Context, t Target, u *url.URL) (int, []byte, error) {
+func (c *Client) once(ctx context.Context, t Target, creds Credentials, u *url.URL) (int, []byte, error) {
 	// A request that never left is not an API request: it must not count as one with code "error".
 	var wrote atomic.Bool
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }})
@@ -411,7 +415,7 @@ func (c *Client) once(ctx context.Context, t Target, u *url.URL) (int, []byte, e
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Project-Id", t.ProjectID)
 	req.Header.Set("Host", u.Host)
-	if err := Sign(req, nil, t.Credentials, c.now()); err != nil {
+	if err := Sign(req, nil, creds, c.now()); err != nil {
 		return 0, nil, err
 	}
 	start := time.Now()

@@ -190,6 +190,9 @@ func Reason(err error) string {
 		return ""
 	case errors.Is(err, ErrAuthBackoff):
 		return ReasonAuthBackoff
+	case errors.Is(err, ErrNoCredentials):
+		// Nothing was sent, but the fix is the same as for a rejected key: the credentials.
+		return ReasonAuth
 	case errors.Is(err, ErrPermissionBackoff):
 		return ReasonPermission
 	case errors.Is(err, errPaced):

@@ -3,6 +3,7 @@
 package huaweicloud
 
 import (
+	"context"
 	"fmt"
 	"strings"
 )
@@ -57,4 +58,22 @@ type Target struct {
 	ProjectID   string
 	Endpoint    string // scheme://host[:port], no trailing slash
 	Credentials Credentials
+	// Provider, when set, is asked for the credentials of every call instead of Credentials: it follows
+	// rotated files and refreshes temporary credentials.
+	Provider CredentialsProvider
+}
+
+// credentials are the credentials to sign the next call with.
+func (t Target) credentials(ctx context.Context) (Credentials, error) {
+	c := t.Credentials
+	if t.Provider != nil {
+		var err error
+		if c, err = t.Provider.Credentials(ctx); err != nil {
+			return Credentials{}, err
+		}
+	}
+	if c.AccessKey == "" || c.SecretKey == "" {
+		return Credentials{}, fmt.Errorf("%w: no access key or secret key", ErrNoCredentials)
+	}
+	return c, nil
 }

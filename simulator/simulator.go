@@ -102,6 +102,11 @@ type Options struct {
 	// PENDING_PAYMENT jobs vanish 14 days after they began.
 	Retention time.Duration
 	Now       func() time.Time // clock, default time.Now
+
+	// Metadata and IAM, when set, serve temporary credentials on the simulator's address (metadata.go,
+	// iam.go); the gateway accepts them with their X-Security-Token until they expire.
+	Metadata *MetadataOptions
+	IAM      *IAMOptions
 }
 
 // PendingPaymentRetention is how long an unpaid job is kept (ECS documentation: deleted after 14 days).
@@ -125,6 +130,7 @@ type Simulator struct {
 	reqIDRNG *rand.Rand
 
 	identity traceIdentity
+	temp     tempStore
 
 	srvMu   sync.Mutex
 	servers []*http.Server
@@ -309,6 +315,9 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Request-Id", reqID)
 	h.Set("Content-Type", contentType)
 
+	if s.serveMetadata(w, r) || s.serveIAM(w, r) {
+		return
+	}
 	kind, project, jobID := route(r.URL.Path)
 	if kind == kindNone {
 		s.writeJSON(w, http.StatusNotFound, gatewayError{"APIG.0101", "The API does not exist or has not been published in the environment", reqID})
@@ -333,8 +342,8 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() { s.record(res) }()
 	now := s.now()
 
-	if err := huaweicloud.Verify(r, body, s.secretFor, now, s.opts.MaxSkew); err != nil {
-		msg := err.Error()
+	if err := huaweicloud.Verify(r, body, s.secretFor, now, s.opts.MaxSkew); err != nil || s.checkSecurityToken(r) != "" {
+		msg := "Incorrect IAM authentication information: " + s.checkSecurityToken(r)
 		var apiErr *huaweicloud.APIError
 		if errors.As(err, &apiErr) {
 			msg = apiErr.Message
@@ -393,8 +402,11 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Simulator) secretFor(ak string) (string, bool) {
-	sk, ok := s.opts.Credentials[ak]
-	return sk, ok
+	if sk, ok := s.opts.Credentials[ak]; ok {
+		return sk, ok
+	}
+	c, ok := s.tempCredential(ak)
+	return c.secret, ok
 }
 
 // draw returns the uniform [0,1) number that decides this request's faults.
