@@ -320,10 +320,11 @@ func revokedKeyRow() fmRow {
 			mu.Lock()
 			revoked = true
 			mu.Unlock()
-			// Revoked between two scrapes: the key has been quiet longer than the client trusts a key
-			// without asking (2 s). A key revoked while a scrape's requests are on the wire costs those
-			// requests (at most concurrency), which nothing can recall: README "Key protection".
-			time.Sleep(2100 * time.Millisecond)
+			// Revoked between two pulls a second apart (as of an HA pair): the key has been quiet longer than
+			// the client trusts a key without asking (0.5 s). A key revoked while a scrape's requests are on
+			// the wire costs those requests (at most concurrency), which nothing can recall: README "Key
+			// protection".
+			time.Sleep(1100 * time.Millisecond)
 			var wg sync.WaitGroup
 			for i := range 5 {
 				wg.Add(1)

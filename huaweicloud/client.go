@@ -77,8 +77,10 @@ type keyState struct {
 }
 
 // keyFresh is how long a success keeps the gate open for concurrent requests. Within a scrape answers
-// come much faster than this; between scrapes (5 s and more apart) the key goes stale.
-const keyFresh = 2 * time.Second
+// come much faster than this (at concurrency 16 one lands every few milliseconds); between two scrapes,
+// including the two pulls of an HA pair a second apart, the key goes stale and the next pull probes it
+// first. Short, so that a key revoked between two pulls costs one failure, not one per request in flight.
+const keyFresh = 500 * time.Millisecond
 
 // authWindow is the span in which at most two failure events of a key are allowed: Huawei locks a key
 // after five consecutive failures for five minutes.
