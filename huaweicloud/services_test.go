@@ -53,10 +53,10 @@ var serviceFixtures = map[string]fixtureCase{
 		ErrorCode: "SDRS.1014", FailReason: "Failed to fail over 1 of 2 protected instances.",
 		ResourceID: "a59d008e-4bad-4bf3-9b17-6cc25e7da483", SubJobsTotal: 2,
 		SubJobs: []SubJob{
-			{JobID: "0000000062db92d70162db9d200f0101", JobType: "failoverProtectedInstance", Status: "SUCCESS",
+			{JobID: "0000000062db92d70162db9d200f0101", JobType: "failoverProtectionGroupNoCG", Status: "SUCCESS",
 				BeginTime: ms(2026, 3, 1, 10, 2, 0, 10), EndTime: ms(2026, 3, 1, 10, 4, 11, 500),
 				ResourceID: "0e1a6ad7-2a70-4b8f-9a5c-7a2d5e4f1b01"},
-			{JobID: "0000000062db92d70162db9d200f0102", JobType: "failoverProtectedInstance", Status: "FAIL",
+			{JobID: "0000000062db92d70162db9d200f0102", JobType: "failoverProtectionGroupNoCG", Status: "FAIL",
 				BeginTime: ms(2026, 3, 1, 10, 2, 0, 20), EndTime: ms(2026, 3, 1, 10, 5, 30, 0),
 				ErrorCode: "SDRS.1014", FailReason: "The replication pair is not in a state that allows failover.",
 				ResourceID: "0e1a6ad7-2a70-4b8f-9a5c-7a2d5e4f1b02"},

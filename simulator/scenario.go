@@ -91,7 +91,7 @@ func DefaultScenario() Scenario {
 			j(-10*sec, JobSpec{Service: sdrs, InitFor: 2 * sec, RunFor: 25 * sec}),
 			j(-3*sec, JobSpec{Service: sdrs, JobType: "failoverProtectionGroupNoCG", SubJobs: 2, FailedSubJobs: 1, Outcome: fail, InitFor: 2 * sec, RunFor: 35 * sec}),
 			// CCE: a cluster being created, a node pool whose nodes partly fail, a deletion.
-			j(-4*sec, JobSpec{Service: cce, SubJobs: 3, InitFor: 3 * sec, RunFor: 45 * sec}),
+			j(0, JobSpec{Service: cce, SubJobs: 3, InitFor: 3 * sec, RunFor: 45 * sec}),
 			j(-6*sec, JobSpec{Service: cce, JobType: "CreateNode", SubJobs: 2, FailedSubJobs: 1, Outcome: fail, InitFor: 2 * sec, RunFor: 30 * sec}),
 			j(-12*sec, JobSpec{Service: cce, JobType: "DeleteCluster", SubJobs: 1, InitFor: 1 * sec, RunFor: 20 * sec}),
 			// ELB v3: an upgrade, and a copy that fails for one listener.
