@@ -24,7 +24,8 @@ const (
 // Statuses lists the documented statuses in lifecycle order.
 var Statuses = []string{StatusInit, StatusRunning, StatusSuccess, StatusFail, StatusPendingPayment}
 
-// Job is the answer of GET /v1/{project_id}/jobs/{job_id}, common to ECS, EVS, BMS and IMS. Its texts are
+// Job is a job as every service's parser reports it (the answer of GET /v1/{project_id}/jobs/{job_id} of
+// ECS, EVS, BMS, IMS, EIP and SDRS, and CCE's, ELB's and CFW's own shapes mapped onto it). Its texts are
 // valid UTF-8 and capped (see the caps below).
 type Job struct {
 	Service      Service
@@ -47,8 +48,8 @@ type Job struct {
 	Truncated []string
 }
 
-// SubJob is one entry of entities.sub_jobs (ECS, EVS, BMS) or of IMS's entities.sub_jobs_result, results
-// and sub_jobs_list.
+// SubJob is one entry of entities.sub_jobs (ECS, EVS, BMS, EIP, SDRS), of IMS's entities.sub_jobs_result,
+// results and sub_jobs_list, of CCE's spec.subJobs or of ELB's job.sub_jobs.
 type SubJob struct {
 	JobID      string
 	JobType    string
