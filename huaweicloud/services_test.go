@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // The fixtures of the services of the service table's second half (sources: testdata/api/README.md).
@@ -300,4 +301,26 @@ func TestServiceCodeNotFound(t *testing.T) {
 			t.Errorf("%s %s NotFound() = %v, want %v", tc.svc, tc.code, got, tc.want)
 		}
 	}
+}
+
+// FuzzParseJobServices: no body makes any service's parser panic, and a job it returns has a status and
+// valid UTF-8 texts within their caps.
+func FuzzParseJobServices(f *testing.F) {
+	for name := range serviceFixtures {
+		f.Add(readFixture(f, name))
+	}
+	f.Add([]byte(`{"job":{"status":"RUNNING","sub_jobs":[{"entities":[{"resource_id":7}]}]}}`))
+	f.Add([]byte(`{"spec":{"subJobs":[{"spec":{"subJobs":[]}}]},"status":{"phase":["x"]}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, s := range JobServices {
+			j, err := ParseJob(s, 200, body)
+			if err != nil {
+				continue
+			}
+			if j.Status == "" || len(j.Status) > maxStatusBytes || !utf8.ValidString(j.Status) || !utf8.ValidString(j.FailReason) ||
+				!utf8.ValidString(j.JobType) || len(j.JobID) > maxIDBytes || len(j.SubJobs) > maxSubJobs {
+				t.Fatalf("%s: bad job %+v", s, j)
+			}
+		}
+	})
 }
