@@ -1,4 +1,5 @@
-// Command huaweicloud-job-exporter exports the state of Huawei Cloud asynchronous jobs (ECS, EVS, BMS, IMS)
+// Command huaweicloud-job-exporter exports the state of Huawei Cloud asynchronous jobs (ECS, EVS, BMS, IMS,
+// EIP, SDRS, CCE, ELB, CFW: the service table of package huaweicloud)
 // as Prometheus metrics.
 package main
 
@@ -39,7 +40,7 @@ const exporterName = "huaweicloud_job_exporter"
 func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
 
 func run(args []string, stderr io.Writer) int {
-	app := kingpin.New("huaweicloud-job-exporter", "Prometheus exporter for Huawei Cloud asynchronous jobs (ECS, EVS, BMS, IMS).")
+	app := kingpin.New("huaweicloud-job-exporter", "Prometheus exporter for Huawei Cloud asynchronous jobs (ECS, EVS, BMS, IMS, EIP, SDRS, CCE, ELB, CFW).")
 	var (
 		configFile    = app.Flag("config.file", "Path to the configuration file.").Default("huaweicloud-job-exporter.yml").String()
 		configCheck   = app.Flag("config.check", "Validate the configuration file and exit (0 if valid, 1 if not).").Bool()

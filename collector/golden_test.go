@@ -3,13 +3,11 @@ package collector
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,7 +39,7 @@ type apiCase struct {
 	sk      string        // secret key the exporter signs with; a wrong one must fail
 }
 
-// fakeJobAPI serves fixtures under /v1/{project_id}/jobs/{job_id}, verifying every request's signature
+// fakeJobAPI serves fixtures at their service's job path (cases are keyed by it), verifying every request's signature
 // the way the API gateway does.
 func fakeJobAPI(t *testing.T, cases map[string]apiCase) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
@@ -54,12 +52,9 @@ func fakeJobAPI(t *testing.T, cases map[string]apiCase) (*httptest.Server, *atom
 			w.Write([]byte(`{"error_code":"APIG.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail","request_id":"4f0c7e6a"}`))
 			return
 		}
-		prefix := "/v1/" + goldenProject + "/jobs/"
-		if !strings.HasPrefix(r.URL.Path, prefix) {
-			http.NotFound(w, r)
-			return
-		}
-		c, ok := cases[strings.TrimPrefix(r.URL.Path, prefix)]
+		// Each job is served at its own service's path only (the service table's Path): asking a CCE
+		// job at the v1 path is a 404, as it would be in the cloud.
+		c, ok := cases[r.URL.Path]
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -109,6 +104,21 @@ func TestGoldenExposition(t *testing.T) {
 		{name: "ims-createImage-success", service: huaweicloud.IMS, jobID: "", fixture: "ims-createImage-success.json", status: 200},
 		{name: "ims-importOvaImage-success", service: huaweicloud.IMS, jobID: "", fixture: "ims-importOvaImage-success.json", status: 200},
 		{name: "ims-volumesToSysDataImages-running", service: huaweicloud.IMS, jobID: "", fixture: "ims-volumesToSysDataImages-running.json", status: 200},
+		// The services of the second half of the service table (sources: testdata/api/README.md).
+		{name: "eip-createBatchPublicip-success", service: huaweicloud.EIP, fixture: "eip-createBatchPublicip-success.json", status: 200},
+		{name: "eip-batch-partial-failure", service: huaweicloud.EIP, fixture: "eip-batch-partial-failure.json", status: 200},
+		{name: "eip-running", service: huaweicloud.EIP, fixture: "eip-running.json", status: 200},
+		{name: "sdrs-createProtectionGroupNoCG-success", service: huaweicloud.SDRS, fixture: "sdrs-createProtectionGroupNoCG-success.json", status: 200},
+		{name: "sdrs-failover-partial-failure", service: huaweicloud.SDRS, fixture: "sdrs-failover-partial-failure.json", status: 200},
+		{name: "cce-CreateCluster-running", service: huaweicloud.CCE, fixture: "cce-CreateCluster-running.json", status: 200},
+		{name: "cce-CreateNode-fail", service: huaweicloud.CCE, fixture: "cce-CreateNode-fail.json", status: 200},
+		{name: "cce-DeleteCluster-success", service: huaweicloud.CCE, fixture: "cce-DeleteCluster-success.json", status: 200},
+		{name: "elb-upgradeLoadbalancer-success", service: huaweicloud.ELB, fixture: "elb-upgradeLoadbalancer-success.json", status: 200},
+		{name: "elb-cloneLoadbalancer-partial-failure", service: huaweicloud.ELB, fixture: "elb-cloneLoadbalancer-partial-failure.json", status: 200},
+		{name: "elb-rollbacking", service: huaweicloud.ELB, fixture: "elb-rollbacking.json", status: 200},
+		{name: "cfw-createFirewall-success", service: huaweicloud.CFW, fixture: "cfw-createFirewall-success.json", status: 200},
+		{name: "cfw-createFirewall-running", service: huaweicloud.CFW, fixture: "cfw-createFirewall-running.json", status: 200},
+		{name: "cfw-createFirewall-failed", service: huaweicloud.CFW, fixture: "cfw-createFirewall-failed.json", status: 200},
 		// Answers that are not a job: each leaves query_success 0 and nothing else.
 		{name: "evs-error-body", service: huaweicloud.EVS, jobID: "ff80808288d41e1b018937c1d6ae0f81", fixture: "evs-error.json", status: 400},
 		{name: "not-found-404", service: huaweicloud.ECS, jobID: "ff80808288d41e1b018937c1d6ae0f82", fixture: "", status: 404},
@@ -120,16 +130,16 @@ func TestGoldenExposition(t *testing.T) {
 		{name: "malformed-json", service: huaweicloud.ECS, jobID: "ff80808288d41e1b018937c1d6ae0f88", fixture: "malformed.json", status: 200},
 		{name: "slow-past-deadline", service: huaweicloud.ECS, jobID: "ff80808288d41e1b018937c1d6ae0f89", fixture: "ecs-init.json", status: 200, delay: 5 * time.Second},
 	}
-	byID := map[string]apiCase{}
+	byPath := map[string]apiCase{}
 	for i, c := range cases {
 		if c.jobID == "" {
 			// A job answer must carry the id that was asked for, so the id comes from the fixture.
-			cases[i].jobID = fixtureJobID(t, c.fixture)
+			cases[i].jobID = fixtureJobID(t, c.service, c.fixture)
 			c = cases[i]
 		}
-		byID[c.jobID] = c
+		byPath[huaweicloud.JobPath(c.service, goldenProject, c.jobID)] = c
 	}
-	srv, _ := fakeJobAPI(t, byID)
+	srv, _ := fakeJobAPI(t, byPath)
 
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -179,19 +189,19 @@ func TestGoldenExposition(t *testing.T) {
 	}
 }
 
-func fixtureJobID(t *testing.T, name string) string {
+// fixtureJobID reads the job id of a fixture with its service's parser (the id is job_id, metadata.uid,
+// job.job_id or data.id depending on the service).
+func fixtureJobID(t *testing.T, svc huaweicloud.Service, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "testdata", "api", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v struct {
-		JobID string `json:"job_id"`
+	j, err := huaweicloud.ParseJob(svc, 200, b)
+	if err != nil || j.JobID == "" {
+		t.Fatalf("fixture %s has no job id: %v", name, err)
 	}
-	if err := json.Unmarshal(b, &v); err != nil || v.JobID == "" {
-		t.Fatalf("fixture %s has no job_id: %v", name, err)
-	}
-	return v.JobID
+	return j.JobID
 }
 
 func writeGolden(t *testing.T, c prometheus.Collector, path string) {

@@ -125,8 +125,9 @@ func defaultConfig() Config {
 // UnmarshalYAML sets the defaults of a cts block before decoding it.
 func (c *CTSDiscovery) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = CTSDiscovery{
-		// A copy: the decoder and Validate write into this slice, and JobServices is shared.
-		Services: append([]huaweicloud.Service(nil), huaweicloud.JobServices...),
+		// A copy: the decoder and Validate write into this slice, and CTSDefaultServices is shared. The
+		// default is the services whose traces are known to name their jobs (huaweicloud/services.go).
+		Services: append([]huaweicloud.Service(nil), huaweicloud.CTSDefaultServices...),
 		Interval: defaultCTSInterval,
 		Lookback: defaultCTSLookback,
 	}

@@ -99,7 +99,7 @@ func TestLoadGood(t *testing.T) {
 				Discovery: config.Discovery{
 					CTS: &config.CTSDiscovery{
 						Enabled:  true,
-						Services: []huaweicloud.Service{huaweicloud.ECS, huaweicloud.EVS, huaweicloud.BMS, huaweicloud.IMS},
+						Services: huaweicloud.CTSDefaultServices, // ecs, evs, bms, ims, cce
 						Interval: dur(time.Minute),
 						Lookback: dur(24 * time.Hour),
 					},
@@ -134,7 +134,7 @@ projects:
 		{"pending_payment_query_interval", c.PendingPaymentQueryInterval, dur(5 * time.Minute)},
 		{"cts.interval", c.Projects[0].Discovery.CTS.Interval, dur(time.Minute)},
 		{"cts.lookback", c.Projects[0].Discovery.CTS.Lookback, dur(24 * time.Hour)},
-		{"cts.services", c.Projects[0].Discovery.CTS.Services, huaweicloud.JobServices},
+		{"cts.services", c.Projects[0].Discovery.CTS.Services, huaweicloud.CTSDefaultServices},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !reflect.DeepEqual(tc.got, tc.want) {
@@ -144,11 +144,11 @@ projects:
 	}
 
 	t.Run("cts services are a copy", func(t *testing.T) {
-		orig := huaweicloud.JobServices[0]
-		t.Cleanup(func() { huaweicloud.JobServices[0] = orig })
+		orig := huaweicloud.CTSDefaultServices[0]
+		t.Cleanup(func() { huaweicloud.CTSDefaultServices[0] = orig })
 		c.Projects[0].Discovery.CTS.Services[0] = "changed"
-		if huaweicloud.JobServices[0] != orig {
-			t.Errorf("changing a decoded config changed huaweicloud.JobServices to %v", huaweicloud.JobServices)
+		if huaweicloud.CTSDefaultServices[0] != orig {
+			t.Errorf("changing a decoded config changed huaweicloud.CTSDefaultServices to %v", huaweicloud.CTSDefaultServices)
 		}
 	})
 }
@@ -178,10 +178,10 @@ var badConfigs = map[string]string{
 	"bad-project-id-missing.yml":  `projects[0].project_id: required`,
 	"bad-project-id-invalid.yml":  `projects[0].project_id: "0123456789ABCDEF0123456789ABCDEF" is not a project id (expected 32 lower-case hex characters)`,
 	"bad-project-duplicate.yml":   `projects[1]: duplicate of projects[0] (same region and project_id)`,
-	"bad-endpoint-service.yml":    `projects[0].endpoints: unknown service "rds" (valid: ecs, evs, bms, ims, cts)`,
+	"bad-endpoint-service.yml":    `projects[0].endpoints: unknown service "rds" (valid: ecs, evs, bms, ims, eip, sdrs, cce, elb, cfw, cts)`,
 	"bad-endpoint-path.yml":       `projects[0].endpoints.ecs: "https://ecs.cn-north-4.myhuaweicloud.com/v1?x=1" is not an endpoint (expected http(s)://host[:port], no path, query or fragment)`,
 	"bad-endpoint-scheme.yml":     `projects[0].endpoints.evs: "evs.cn-north-4.myhuaweicloud.com" is not an endpoint (expected http(s)://host[:port], no path, query or fragment)`,
-	"bad-job-service.yml":         `projects[0].jobs[2].service: unknown service "rds" (valid: ecs, evs, bms, ims)`,
+	"bad-job-service.yml":         `projects[0].jobs[2].service: unknown service "rds" (valid: ecs, evs, bms, ims, eip, sdrs, cce, elb, cfw)`,
 	"bad-job-service-missing.yml": `projects[0].jobs[0].service: required`,
 	"bad-job-id-missing.yml":      `projects[0].jobs[0].id: required`,
 	"bad-job-id-invalid.yml":      `projects[0].jobs[0].id: "../../v2/servers" is not a job id (1 to 128 of A-Z a-z 0-9 . _ -)`,
@@ -208,7 +208,7 @@ var badConfigs = map[string]string{
 	"bad-http-client-proxy-url.yml": `line 2: http_client.proxy_url: parse "http://proxy example:3128": invalid character " " in host name`,
 	"bad-cts-interval.yml":          `projects[0].discovery.cts.interval: must be at least 10s (got 5s)`,
 	"bad-cts-lookback.yml":          `projects[0].discovery.cts.lookback: must be between 1m and 24h, the time jobs are kept after they end (got 25h)`,
-	"bad-cts-services.yml":          `projects[0].discovery.cts.services[1]: unknown service "cts" (valid: ecs, evs, bms, ims); projects[0].discovery.cts.services[2]: duplicate of services[0]`,
+	"bad-cts-services.yml":          `projects[0].discovery.cts.services[1]: unknown service "cts" (valid: ecs, evs, bms, ims, eip, sdrs, cce, elb, cfw); projects[0].discovery.cts.services[2]: duplicate of services[0]`,
 	"bad-cts-services-empty.yml":    `projects[0].discovery.cts.services: at least one service is required`,
 	"bad-files-glob.yml":            `projects[0].discovery.files[1]: invalid glob "/etc/jobs/[a-.yml"`,
 	"bad-nothing-to-watch.yml":      `projects[0]: no jobs and no discovery: nothing to watch`,
@@ -217,7 +217,7 @@ var badConfigs = map[string]string{
 		`concurrency: must be between 1 and 1024 (got 2000)`,
 		`projects[0].region: "cn_north_4" is not a Huawei Cloud region id (lower-case, like cn-north-4 or ap-southeast-1)`,
 		`projects[0].project_id: "12345" is not a project id (expected 32 lower-case hex characters)`,
-		`projects[0].jobs[0].service: unknown service "rds" (valid: ecs, evs, bms, ims)`,
+		`projects[0].jobs[0].service: unknown service "rds" (valid: ecs, evs, bms, ims, eip, sdrs, cce, elb, cfw)`,
 		`projects[0].jobs[0].id: required`,
 		`projects[1].region: required`,
 		`projects[1].project_id: required`,
@@ -521,8 +521,14 @@ func TestTargets(t *testing.T) {
 			"https://ecs.cn-north-4.myhuaweicloud.com", "https://evs.cn-north-4.myhuaweicloud.com",
 			"https://bms.cn-north-4.myhuaweicloud.com", "https://ims.cn-north-4.myhuaweicloud.com"}},
 	} {
-		for i, s := range []huaweicloud.Service{huaweicloud.ECS, huaweicloud.EVS, huaweicloud.BMS, huaweicloud.IMS} {
-			want = append(want, huaweicloud.Target{Service: s, Region: p.region, ProjectID: p.id, Endpoint: p.endpoints[i], Credentials: p.creds})
+		for i, s := range huaweicloud.JobServices {
+			// The services without an override in testdata/config/good.yml get the table's default
+			// (EIP on the vpc host).
+			ep := huaweicloud.DefaultEndpoint(s, p.region)
+			if i < len(p.endpoints) {
+				ep = p.endpoints[i]
+			}
+			want = append(want, huaweicloud.Target{Service: s, Region: p.region, ProjectID: p.id, Endpoint: ep, Credentials: p.creds})
 		}
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -611,6 +617,14 @@ func TestWarnings(t *testing.T) {
 			`projects[0].region: "xx-moon-1" is not in the official SDK's region table of ecs, evs, bms, ims`},
 		{"unknown region, all overridden", `projects: [{region: xx-moon-1, project_id: 0123456789abcdef0123456789abcdef, jobs: [{service: ecs, id: a}],
   endpoints: {ecs: "https://e", evs: "https://e", bms: "https://e", ims: "https://e"}}]`, ""},
+		// SDRS is in 7 regions: a project that does not use it is not warned about it...
+		{"sdrs unused", "projects: [{region: ap-southeast-1, project_id: 0123456789abcdef0123456789abcdef, jobs: [{service: ecs, id: a}]}]", ""},
+		// ...one that does is, with SDRS' own endpoint pattern.
+		{"sdrs used", "projects: [{region: ap-southeast-1, project_id: 0123456789abcdef0123456789abcdef, jobs: [{service: sdrs, id: a}]}]",
+			`projects[0].region: "ap-southeast-1" is not in the official SDK's region table of sdrs; the default endpoint (e.g. https://sdrs.ap-southeast-1.myhuaweicloud.com)`},
+		{"sdrs in cts services", "projects: [{region: ap-southeast-1, project_id: 0123456789abcdef0123456789abcdef, discovery: {cts: {enabled: true, services: [sdrs]}}}]",
+			`region table of sdrs`},
+		{"elb overridden", `projects: [{region: cn-north-11, project_id: 0123456789abcdef0123456789abcdef, jobs: [{service: elb, id: a}], endpoints: {elb: "https://e"}}]`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

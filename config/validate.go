@@ -27,9 +27,14 @@ const (
 	// /v1/{project_id}/jobs/{job_id}, status field). An older trace names a job the API has most likely forgotten, and
 	// each such id costs a query that can only answer "not found". EVS, BMS and IMS document no retention;
 	// the ECS figure is the one documented.
-	maxCTSLookback     = 24 * time.Hour
-	validServices      = "ecs, evs, bms, ims"
-	validEndpointNames = "ecs, evs, bms, ims, cts"
+	maxCTSLookback = 24 * time.Hour
+)
+
+// The names a config may use, from the service table (huaweicloud/services.go): job services for
+// jobs[].service and cts.services, those and cts for endpoints.
+var (
+	validServices      = huaweicloud.ServiceNames()
+	validEndpointNames = validServices + ", " + string(huaweicloud.CTS)
 )
 
 var (
@@ -188,9 +193,7 @@ func (v *validator) endpoints(path string, endpoints map[string]string) {
 	}
 	slices.Sort(keys) // map order is random; messages must not be
 	for _, k := range keys {
-		switch huaweicloud.Service(k) {
-		case huaweicloud.ECS, huaweicloud.EVS, huaweicloud.BMS, huaweicloud.IMS, huaweicloud.CTS:
-		default:
+		if _, ok := huaweicloud.Spec(huaweicloud.Service(k)); !ok {
 			v.addf("%s: unknown service %q (valid: %s)", path, k, validEndpointNames)
 			continue
 		}
@@ -246,13 +249,25 @@ func human(d model.Duration) string {
 // Warnings lists what is valid but probably wrong, for --config.check and the start-up log: a region
 // that the official SDK's region table of a service does not list has a default endpoint built from the
 // usual pattern, which may not exist (Huawei adds regions faster than a table follows, so this is not an
-// error). An endpoint override silences the warning for its service.
+// error). An endpoint override silences the warning for its service. ECS, EVS, BMS and IMS are always
+// checked (as before the service table grew); the other services only where the project names them
+// (jobs, cts.services): SDRS exists in 7 regions, and a project that never uses it must not be warned.
 func (c *Config) Warnings() []string {
 	var out []string
 	for i, p := range c.Projects {
+		used := map[huaweicloud.Service]bool{huaweicloud.ECS: true, huaweicloud.EVS: true, huaweicloud.BMS: true, huaweicloud.IMS: true}
+		for _, j := range p.Jobs {
+			used[j.Service] = true
+		}
+		if p.Discovery.CTS != nil && p.Discovery.CTS.Enabled {
+			used[huaweicloud.CTS] = true
+			for _, s := range p.Discovery.CTS.Services {
+				used[s] = true
+			}
+		}
 		var unknown []string
 		for _, s := range append(huaweicloud.JobServices[:len(huaweicloud.JobServices):len(huaweicloud.JobServices)], huaweicloud.CTS) {
-			if s == huaweicloud.CTS && (p.Discovery.CTS == nil || !p.Discovery.CTS.Enabled) {
+			if !used[s] {
 				continue
 			}
 			if e := p.Endpoints[string(s)]; e == "" && !huaweicloud.KnownRegion(s, p.Region) {

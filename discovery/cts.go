@@ -75,7 +75,7 @@ func NewCTS(lister TraceLister, cts huaweicloud.Target, targets map[huaweicloud.
 		opts.Now = time.Now
 	}
 	if len(opts.Services) == 0 {
-		opts.Services = huaweicloud.JobServices
+		opts.Services = huaweicloud.CTSDefaultServices
 	}
 	return &CTS{lister: lister, cts: cts, targets: targets, opts: opts, found: map[string]foundJob{}}
 }
@@ -154,14 +154,19 @@ func (c *CTS) Discover(ctx context.Context) ([]collector.WatchedJob, error) {
 // readService reads the traces of svc in w, at most pages pages. It returns the part of w it left unread
 // (nil when it read everything) and the pages it used.
 func (c *CTS) readService(ctx context.Context, svc huaweicloud.Service, target huaweicloud.Target, w window, pages int, into map[string]foundJob) (*window, int, error) {
+	// The trace's service_type is the table's (EIP's traces are VPC's), else the name in capitals.
+	serviceType := strings.ToUpper(string(svc))
+	if spec, ok := huaweicloud.Spec(svc); ok && spec.CTSServiceType != "" {
+		serviceType = spec.CTSServiceType
+	}
 	next := ""
 	var oldest time.Time
 	for page := 0; page < pages; page++ {
 		p, err := c.lister.ListTraces(ctx, c.cts, huaweicloud.TraceQuery{
-			ServiceType: strings.ToUpper(string(svc)), Limit: c.opts.PageLimit, Next: next, From: w.from, To: w.to,
+			ServiceType: serviceType, Limit: c.opts.PageLimit, Next: next, From: w.from, To: w.to,
 		})
 		if err != nil {
-			return nil, page, fmt.Errorf("list %s traces: %w", strings.ToUpper(string(svc)), err)
+			return nil, page, fmt.Errorf("list %s traces: %w", serviceType, err)
 		}
 		for _, tr := range p.Traces {
 			seen := tr.Time
@@ -190,8 +195,10 @@ func (c *CTS) readService(ctx context.Context, svc huaweicloud.Service, target h
 }
 
 // JobIDs extracts the job ids from the recorded answer of a call: {"job_id": "..."} for the 202 of a
-// job-creating call, the job itself for ECS traces that record the outcome, and "job_ids" lists of batch
-// calls. Anything else (not JSON, no id, ids that are not job ids) yields nothing.
+// job-creating call, the job itself for ECS traces that record the outcome, "job_ids" lists of batch
+// calls, and status.jobID of CCE's cluster and node objects (SDK cce/v3/model/model_cluster_status.go,
+// model_node_status.go: the job of a cluster or node being created or deleted). Anything else (not JSON,
+// no id, ids that are not job ids) yields nothing.
 func JobIDs(response string) []string {
 	response = strings.TrimSpace(response)
 	if response == "" || response[0] != '{' {
@@ -200,6 +207,8 @@ func JobIDs(response string) []string {
 	var v struct {
 		JobID  any   `json:"job_id"`
 		JobIDs []any `json:"job_ids"`
+		// A string in job bodies (ECS), an object in CCE's: read apart so that either decodes.
+		Status json.RawMessage `json:"status"`
 	}
 	if json.Unmarshal([]byte(response), &v) != nil {
 		return nil
@@ -211,6 +220,12 @@ func JobIDs(response string) []string {
 		}
 	}
 	add(v.JobID)
+	var st struct {
+		JobID any `json:"jobID"`
+	}
+	if json.Unmarshal(v.Status, &st) == nil {
+		add(st.JobID)
+	}
 	for _, x := range v.JobIDs {
 		add(x)
 	}

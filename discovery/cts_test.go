@@ -76,6 +76,9 @@ func (f *fakeCTS) add(svc huaweicloud.Service, at time.Time, response string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := strings.ToUpper(string(svc))
+	if spec, ok := huaweicloud.Spec(svc); ok && spec.CTSServiceType != "" {
+		st = spec.CTSServiceType
+	}
 	n := 0
 	for _, l := range f.traces {
 		n += len(l)
@@ -544,6 +547,12 @@ func TestJobIDs(t *testing.T) {
 		{"array of objects", `[{"job_id":"abc"}]`, nil},
 		{"string", `"abc"`, nil},
 		{"error body", `{"error":{"code":"Ecs.0005","message":"bad"}}`, nil},
+		// CCE cluster and node objects name their job in status.jobID (cce/v3/model/model_cluster_status.go).
+		{"CCE cluster", `{"kind":"Cluster","metadata":{"uid":"6951e3e1"},"status":{"phase":"Creating","jobID":"73ce052c-8b1b-11ee-b0f3-0255ac10004f"}}`,
+			[]string{"73ce052c-8b1b-11ee-b0f3-0255ac10004f"}},
+		{"CCE node without job", `{"kind":"Node","status":{"phase":"Active"}}`, nil},
+		{"CCE bad jobID", `{"kind":"Node","status":{"jobID":"a/b"}}`, nil},
+		{"status null", `{"status":null,"job_id":"a1"}`, []string{"a1"}},
 		{"nested only", `{"job":{"job_id":"abc"}}`, nil},
 	}
 	for _, tc := range tests {
@@ -583,9 +592,17 @@ func TestCTSServicesAndTargets(t *testing.T) {
 			want:        []collector.WatchedJob{watched(ecs, jobID(1)), watched(evs, jobID(2))},
 		},
 		{
-			name: "default is every job service", targets: testTargets(),
-			wantQueried: []string{"ECS", "EVS", "BMS", "IMS"},
-			want:        []collector.WatchedJob{watched(bms, jobID(3)), watched(ecs, jobID(1)), watched(evs, jobID(2)), watched(ims, jobID(4))},
+			// The default is the services whose traces name their jobs (huaweicloud.CTSDefaultServices).
+			name: "default services", targets: testTargets(),
+			wantQueried: []string{"ECS", "EVS", "BMS", "IMS", "CCE"},
+			want: []collector.WatchedJob{watched(bms, jobID(3)), watched(huaweicloud.CCE, "73ce052c-8b1b-11ee-b0f3-0255ac10004f"),
+				watched(ecs, jobID(1)), watched(evs, jobID(2)), watched(ims, jobID(4))},
+		},
+		{
+			// EIP's operations are traced under VPC (the service table's CTSServiceType).
+			name: "eip reads VPC traces", services: []huaweicloud.Service{huaweicloud.EIP, huaweicloud.SDRS}, targets: testTargets(),
+			wantQueried: []string{"VPC", "SDRS"},
+			want:        []collector.WatchedJob{watched(huaweicloud.EIP, jobID(5))},
 		},
 		{
 			name: "a service without a target is not read", services: []huaweicloud.Service{ecs, ims}, targets: testTargets(ecs, evs),
@@ -600,6 +617,8 @@ func TestCTSServicesAndTargets(t *testing.T) {
 			f.addJob(evs, t0.Add(-time.Minute), jobID(2))
 			f.addJob(bms, t0.Add(-time.Minute), jobID(3))
 			f.addJob(ims, t0.Add(-time.Minute), jobID(4))
+			f.addJob(huaweicloud.EIP, t0.Add(-time.Minute), jobID(5))
+			f.add(huaweicloud.CCE, t0.Add(-time.Minute), `{"kind":"Cluster","status":{"phase":"Creating","jobID":"73ce052c-8b1b-11ee-b0f3-0255ac10004f"}}`)
 			c := NewCTS(f, ctsTarget, tc.targets, CTSOptions{Services: tc.services, Now: func() time.Time { return t0 }})
 			jobs, err := c.Discover(t.Context())
 			if err != nil {

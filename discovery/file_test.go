@@ -143,14 +143,14 @@ func TestFileErrors(t *testing.T) {
 			name: "bad service",
 			bad:  "- {service: ecs, id: " + idA + "}\n- {service: rds, id: " + idB + "}\n",
 			wantErr: func(p string) string {
-				return p + `: [1].service: unknown service "rds" (valid: ecs, evs, bms, ims)`
+				return p + `: [1].service: unknown service "rds" (valid: ecs, evs, bms, ims, eip, sdrs, cce, elb, cfw)`
 			},
 		},
 		{
 			name: "missing service",
 			bad:  "- {id: " + idA + "}\n",
 			wantErr: func(p string) string {
-				return p + `: [0].service: unknown service "" (valid: ecs, evs, bms, ims)`
+				return p + `: [0].service: unknown service "" (valid: ecs, evs, bms, ims, eip, sdrs, cce, elb, cfw)`
 			},
 		},
 		{
@@ -171,7 +171,7 @@ func TestFileErrors(t *testing.T) {
 			name: "every bad entry is named",
 			bad:  "- {service: cts, id: " + idA + "}\n- {service: ecs, id: ..}\n",
 			wantErr: func(p string) string {
-				return p + `: [0].service: unknown service "cts" (valid: ecs, evs, bms, ims)` + "\n" +
+				return p + `: [0].service: unknown service "cts" (valid: ecs, evs, bms, ims, eip, sdrs, cce, elb, cfw)` + "\n" +
 					p + `: [1].id: ".." is not a job id (1 to 128 of A-Z a-z 0-9 . _ -)`
 			},
 		},

@@ -184,12 +184,17 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// GetJob asks for one job: GET {Endpoint}/v1/{ProjectID}/jobs/{jobID}.
+// GetJob asks for one job at the path of its service's row in the service table (services.go), e.g.
+// GET {Endpoint}/v1/{ProjectID}/jobs/{jobID}, and decodes it with the row's parser.
 func (c *Client) GetJob(ctx context.Context, t Target, jobID string) (*Job, error) {
 	if jobID == "" {
 		return nil, errors.New("empty job id")
 	}
-	status, body, err := c.get(ctx, t, []string{"v1", t.ProjectID, "jobs", jobID}, nil)
+	spec, ok := Spec(t.Service)
+	if !ok || spec.Path == "" {
+		return nil, fmt.Errorf("%s has no job API", t.Service)
+	}
+	status, body, err := c.get(ctx, t, spec.jobPath(t.ProjectID, jobID), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -104,10 +104,6 @@ func (e *APIError) Permission() bool {
 // the job is not the question. It is a configuration error of the endpoint, never "job not found".
 func (e *APIError) Endpoint() bool { return gatewayCode(e.Code, "0101") }
 
-// serviceCodePrefixes are the prefixes of the services' own error codes ("Ecs.0052" in ECS job answers,
-// "EVS.2024", "BMS.", "IMS."), matched case-insensitively.
-var serviceCodePrefixes = map[Service]string{ECS: "ECS.", EVS: "EVS.", BMS: "BMS.", IMS: "IMS."}
-
 // NotFound reports an answer that says the job is unknown (any more), and nothing else. A job given up
 // on a wrong answer freezes on its last state, so the rule is narrow:
 //
@@ -133,8 +129,11 @@ func (e *APIError) NotFound() bool {
 	if e.StatusCode != http.StatusNotFound || e.Endpoint() {
 		return false
 	}
-	for svc, p := range serviceCodePrefixes {
-		if (e.Service == "" || e.Service == svc) && len(e.Code) > len(p) && strings.EqualFold(e.Code[:len(p)], p) {
+	// The prefixes of the services' own error codes ("Ecs.0052" in ECS job answers, "EVS.2024" ...) are
+	// the CodePrefix of the service table, matched case-insensitively.
+	for _, row := range services {
+		p := row.CodePrefix
+		if p != "" && (e.Service == "" || e.Service == row.Name) && len(e.Code) > len(p) && strings.EqualFold(e.Code[:len(p)], p) {
 			return true
 		}
 	}

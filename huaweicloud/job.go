@@ -24,7 +24,8 @@ const (
 // Statuses lists the documented statuses in lifecycle order.
 var Statuses = []string{StatusInit, StatusRunning, StatusSuccess, StatusFail, StatusPendingPayment}
 
-// Job is the answer of GET /v1/{project_id}/jobs/{job_id}, common to ECS, EVS, BMS and IMS. Its texts are
+// Job is a job as every service's parser reports it (the answer of GET /v1/{project_id}/jobs/{job_id} of
+// ECS, EVS, BMS, IMS, EIP and SDRS, and CCE's, ELB's and CFW's own shapes mapped onto it). Its texts are
 // valid UTF-8 and capped (see the caps below).
 type Job struct {
 	Service      Service
@@ -47,8 +48,8 @@ type Job struct {
 	Truncated []string
 }
 
-// SubJob is one entry of entities.sub_jobs (ECS, EVS, BMS) or of IMS's entities.sub_jobs_result, results
-// and sub_jobs_list.
+// SubJob is one entry of entities.sub_jobs (ECS, EVS, BMS, EIP, SDRS), of IMS's entities.sub_jobs_result,
+// results and sub_jobs_list, of CCE's spec.subJobs or of ELB's job.sub_jobs.
 type SubJob struct {
 	JobID      string
 	JobType    string
@@ -173,6 +174,12 @@ type wireEntities struct {
 	SubJobsTotal     *int      `json:"sub_jobs_total"`
 	SubJobs          []wireJob `json:"sub_jobs"`
 
+	// SDRS (services/sdrs/v1/model/model_job_entities.go, model_sub_job_entities.go): the protection
+	// group, protected instance or replication pair a job works on.
+	ServerGroupID       text `json:"server_group_id"`
+	ProtectedInstanceID text `json:"protected_instance_id"`
+	ReplicationPairID   text `json:"replication_pair_id"`
+
 	// IMS (SDK services/ims/v2/model/model_job_entities.go: JobEntities): process_percent (float64),
 	// results []JobEntitiesResult{image_id, project_id, status} (model_job_entities_result.go),
 	// sub_jobs_result []SubJobResult{status, job_id, job_type, begin_time, end_time, error_code,
@@ -220,7 +227,8 @@ func (c *cutter) subJob(sw *wireJob) SubJob {
 		EndTime:    parseTime(string(sw.EndTime)),
 		ErrorCode:  c.text("error_code", sw.ErrorCode, maxErrorCodeBytes),
 		FailReason: c.text("fail_reason", text(firstNonEmpty(sw.FailReason, sw.Entities.ErrorcodeMessage)), maxFailReasonBytes),
-		ResourceID: c.text("resource_id", text(firstNonEmpty(sw.Entities.ServerID, sw.Entities.VolumeID, sw.Entities.ImageID, sw.Entities.NicID)), maxIDBytes),
+		ResourceID: c.text("resource_id", text(firstNonEmpty(sw.Entities.ServerID, sw.Entities.VolumeID, sw.Entities.ImageID,
+			sw.Entities.ProtectedInstanceID, sw.Entities.ReplicationPairID, sw.Entities.ServerGroupID, sw.Entities.NicID)), maxIDBytes),
 	}
 	if sw.Status != nil {
 		sj.Status = c.text("status", text(strings.TrimSpace(string(*sw.Status))), maxStatusBytes)
@@ -228,10 +236,9 @@ func (c *cutter) subJob(sw *wireJob) SubJob {
 	return sj
 }
 
-// ParseJob decodes a 2xx job answer. A body that carries a query error instead of a job (ECS answers
-// flow control with HTTP 202 and {"code":"Common.0024",...}; EVS documents {"error":{...}}) is returned
-// as *APIError, so throttling is never mistaken for a job.
-func ParseJob(s Service, status int, body []byte) (*Job, error) {
+// parseV1Job is the parser of GET /v1/{project_id}/jobs/{job_id} (ECS, EVS, BMS, IMS, EIP, SDRS: the
+// same shape, the statuses already the documented ones). See ParseJob for error bodies.
+func parseV1Job(s Service, status int, body []byte) (*Job, error) {
 	var w wireJob
 	if err := json.Unmarshal(body, &w); err != nil {
 		if code, msg, ok := parseAPIError(body); ok {
@@ -256,7 +263,8 @@ func ParseJob(s Service, status int, body []byte) (*Job, error) {
 		EndTime:    parseTime(string(w.EndTime)),
 		ErrorCode:  c.text("error_code", w.ErrorCode, maxErrorCodeBytes),
 		FailReason: c.text("fail_reason", w.FailReason, maxFailReasonBytes),
-		ResourceID: c.text("resource_id", text(firstNonEmpty(e.ServerID, e.VolumeID, e.ImageID)), maxIDBytes),
+		ResourceID: c.text("resource_id", text(firstNonEmpty(e.ServerID, e.VolumeID, e.ImageID,
+			e.ProtectedInstanceID, e.ReplicationPairID, e.ServerGroupID)), maxIDBytes),
 	}
 	listed := j.collectSubJobs(&c, e)
 	j.SubJobsTotal = listed
@@ -342,9 +350,13 @@ func firstNonEmpty(vals ...text) string {
 	return ""
 }
 
-// timeLayouts are the shapes seen in Huawei job answers: ms precision with "Z" in the documents, other
-// offsets and precisions defensively, and zone-less values read as UTC.
-var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999Z0700"}
+// timeLayouts are the shapes seen in Huawei job answers: ms precision with "Z" in the documents, offsets
+// without a colon ("+0800": CFW's ListJob document), Go's time.String form that CCE's Kubernetes-style
+// objects carry ("2016-08-01 10:11:02.139235173 +0000 UTC", OTC CCE API reference), other precisions
+// defensively, and zone-less values read as UTC. Epoch milliseconds (CTS, DCS, CFW's example) are read
+// by parseTime.
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999Z0700", "2006-01-02 15:04:05.999999999 -0700 MST", "2006-01-02 15:04:05.999999999Z07:00"}
 
 // parseTime returns the zero time for empty, null or unparsable values: a job whose times cannot be read
 // is still worth exporting.

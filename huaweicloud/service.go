@@ -5,13 +5,15 @@ package huaweicloud
 import (
 	"context"
 	"fmt"
-	"strings"
 )
 
-// Service names a Huawei Cloud service by the host prefix of its endpoint.
+// Service names a Huawei Cloud service: the key of its row in the service table (services.go), the
+// value of the service label and the key of a config's endpoints. Mostly, not always, the first label of
+// its endpoint's host (EIP is on vpc.).
 type Service string
 
-// The services whose jobs share GET /v1/{project_id}/jobs/{job_id}, plus CTS for discovery.
+// The services whose jobs share GET /v1/{project_id}/jobs/{job_id}, plus CTS for discovery. The others,
+// and what each one is, are in the service table (services.go).
 const (
 	ECS Service = "ecs"
 	EVS Service = "evs"
@@ -19,30 +21,6 @@ const (
 	IMS Service = "ims"
 	CTS Service = "cts"
 )
-
-// JobServices lists the services whose job API the exporter queries.
-var JobServices = []Service{ECS, EVS, BMS, IMS}
-
-// ParseService accepts the name of a job service, case-insensitively.
-func ParseService(s string) (Service, error) {
-	for _, svc := range JobServices {
-		if strings.EqualFold(s, string(svc)) {
-			return svc, nil
-		}
-	}
-	return "", fmt.Errorf("unknown service %q (valid: ecs, evs, bms, ims)", s)
-}
-
-// DefaultEndpoint is the public endpoint of a service in a region: the SDK's region table where it names
-// one that differs from the pattern (regions.go), else https://{service}.{region}.myhuaweicloud.com, which
-// every other entry of the tables follows, for regions in the tables and, as the best guess, for regions
-// not in them yet (see KnownRegion).
-func DefaultEndpoint(s Service, region string) string {
-	if e, ok := endpointExceptions[s][region]; ok {
-		return e
-	}
-	return "https://" + string(s) + "." + region + ".myhuaweicloud.com"
-}
 
 // Credentials is an AK/SK pair, with the security token of temporary credentials when there is one.
 type Credentials struct {

@@ -320,7 +320,9 @@ func newTraceIdentity(opts Options) traceIdentity {
 	}
 }
 
-var resourceTypes = [...]string{svcECS: "ecs", svcEVS: "evs", svcBMS: "bms", svcIMS: "ims"}
+// resourceTypes of the traces; those of the later services are illustrative (no example trace found).
+var resourceTypes = [...]string{svcECS: "ecs", svcEVS: "evs", svcBMS: "bms", svcIMS: "ims",
+	svcEIP: "eip", svcSDRS: "protectionGroup", svcCCE: "cluster", svcELB: "loadbalancer", svcCFW: "firewall"}
 
 // traceName is the CTS operation of the call that created a job of this type.
 func traceName(jobType string) string {
@@ -329,6 +331,14 @@ func traceName(jobType string) string {
 		return "createVolume"
 	case "createImageByInstance":
 		return "createImage"
+	case "createBatchPublicip":
+		return "createPublicips"
+	case "createProtectionGroupNoCG":
+		return "createProtectionGroup"
+	case "CreateCluster":
+		return "createCluster" // "CCE Operations Supported by CTS", cce_10_0025
+	case "upgradeLoadbalancer":
+		return "upgradeLoadbalancer"
 	case "baremetalBatchCreate":
 		return "createBareMetalServers"
 	}
@@ -405,6 +415,28 @@ func (s *Simulator) renderTrace(idx int32) traceBody {
 	case svcIMS:
 		request = fmt.Sprintf(`{"name":%q,"instance_id":%q}`, name, resourceID(rec.id, -2))
 		path = "/v2/cloudimages/" + primaryResource(rec)
+	case svcEIP:
+		request = fmt.Sprintf(`{"publicip":{"type":"5_bgp","count":%d},"bandwidth":{"name":%q,"size":5,"share_type":"PER"}}`, count, name)
+		path = "/v2/" + s.identity.project + "/batchpublicips"
+	case svcSDRS:
+		request = fmt.Sprintf(`{"server_group":{"name":%q}}`, name)
+		path = "/v1/" + s.identity.project + "/server-groups/" + primaryResource(rec)
+	case svcCCE:
+		request = fmt.Sprintf(`{"kind":"Cluster","apiVersion":"v3","metadata":{"name":%q}}`, name)
+		path = "/api/v3/projects/" + s.identity.project + "/clusters/" + uuid(derive(rec.id, "cluster", 0))
+	case svcELB:
+		request = `{}`
+		path = "/v3/" + s.identity.project + "/elb/loadbalancers/" + resourceID(rec.id, -1) + "/upgrade"
+	case svcCFW:
+		request = fmt.Sprintf(`{"name":%q,"flavor":{"version":"Standard"}}`, name)
+		path = "/v2/" + s.identity.project + "/firewall"
+	}
+	// The recorded answer names the job: {"job_id"} of the job-creating calls (their SDK response
+	// models), and for CCE the cluster object with status.jobID (cce/v3/model/model_cluster_status.go).
+	response := `{"job_id":"` + rec.id + `"}`
+	if rec.svc == svcCCE {
+		response = fmt.Sprintf(`{"kind":"Cluster","apiVersion":"v3","metadata":{"name":%q,"uid":%q},"status":{"phase":"Creating","jobID":%q}}`,
+			name, uuid(derive(rec.id, "cluster", 0)), rec.id)
 	}
 	host := strings.TrimPrefix(huaweicloud.DefaultEndpoint(info.svc, s.identity.region), "https://")
 	rid := derive(rec.id, "request", 0)
@@ -414,7 +446,7 @@ func (s *Simulator) renderTrace(idx int32) traceBody {
 		TraceRating:         "normal",
 		TraceType:           "ApiCall",
 		Request:             request,
-		Response:            `{"job_id":"` + rec.id + `"}`,
+		Response:            response,
 		Code:                "202",
 		APIVersion:          info.apiVersion,
 		Message:             "",

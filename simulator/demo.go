@@ -1,6 +1,11 @@
 package simulator
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+)
 
 // The identity of the demo cloud that the exporter's --demo and cmd/hwsim start. These credentials open
 // nothing but a loopback simulator.
@@ -13,8 +18,16 @@ const (
 
 // ExporterConfig is an exporter configuration that watches a simulator at url through CTS discovery,
 // the way a real deployment finds its jobs. The --demo mode and cmd/hwsim both hand it out, so the
-// demo and the standalone simulator cannot drift apart.
+// demo and the standalone simulator cannot drift apart. Every service of the exporter's service table
+// points at the simulator, and CTS discovery reads the traces of all of them (the opt-in ones too: the
+// simulator records their job ids).
 func ExporterConfig(url, accessKey, secretKey, region, projectID string) string {
+	var endpoints, svcs []string
+	for _, s := range huaweicloud.JobServices {
+		endpoints = append(endpoints, string(s)+": "+url)
+		svcs = append(svcs, string(s))
+	}
+	endpoints = append(endpoints, string(huaweicloud.CTS)+": "+url)
 	return fmt.Sprintf(`credentials:
   access_key: %s
   secret_key: %s
@@ -22,8 +35,8 @@ min_query_interval: 2s
 projects:
   - region: %s
     project_id: %s
-    endpoints: {ecs: %[5]s, evs: %[5]s, bms: %[5]s, ims: %[5]s, cts: %[5]s}
+    endpoints: {%s}
     discovery:
-      cts: {enabled: true, interval: 10s, lookback: 1h}
-`, accessKey, secretKey, region, projectID, url)
+      cts: {enabled: true, interval: 10s, lookback: 1h, services: [%s]}
+`, accessKey, secretKey, region, projectID, strings.Join(endpoints, ", "), strings.Join(svcs, ", "))
 }

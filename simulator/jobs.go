@@ -23,19 +23,20 @@ import (
 // first). A job whose sub-jobs all failed is FAIL even when Outcome is SUCCESS; Outcome FAIL with
 // FailedSubJobs 0 fails every sub-job.
 type JobSpec struct {
-	Service huaweicloud.Service // ecs (default), evs, bms or ims
+	Service huaweicloud.Service // ecs (default), evs, bms, ims, eip, sdrs, cce, elb or cfw
 	JobID   string              // generated (32 hex chars, like ff80808288d41e1b018937c1d6ae0f81) when empty
 	// JobType defaults per service: createServer, createVolume (batchCreateVolume with sub-jobs),
-	// baremetalBatchCreate, createImageByInstance.
+	// baremetalBatchCreate, createImageByInstance, createBatchPublicip, createProtectionGroupNoCG,
+	// CreateCluster, upgradeLoadbalancer, createFirewall.
 	JobType       string
-	SubJobs       int // number of sub-jobs (ECS, EVS, BMS; IMS answers have none)
+	SubJobs       int // number of sub-jobs (not IMS and CFW, whose answers have none)
 	FailedSubJobs int // how many sub-jobs fail
 	// Outcome: huaweicloud.StatusSuccess ("" too), StatusFail, StatusPendingPayment (ECS and BMS only:
 	// their documents list it, EVS's and IMS's do not; CreateJob panics otherwise); StatusRunning is a
 	// stuck job that stays RUNNING (its last sub-job never finishes); StatusInit stays INIT; any other
 	// string is answered verbatim after RunFor and is not final (an unknown status as the API may send).
 	Outcome    string
-	ErrorCode  string // for failures; defaults per service (Ecs.0005, EVS.2024, BMS.0040, IMS.0124)
+	ErrorCode  string // for failures; defaults per service (Ecs.0005, EVS.2024, BMS.0040, IMS.0124, ...); CCE and CFW answers carry none
 	FailReason string
 	InitFor    time.Duration // time in INIT before RUNNING
 	RunFor     time.Duration // time RUNNING before the outcome
@@ -68,6 +69,13 @@ var services = [...]serviceInfo{
 	{huaweicloud.EVS, "createVolume", "EVS.2024", "Insufficient capacity of the storage pool.", "EVS", "v2"},
 	{huaweicloud.BMS, "baremetalBatchCreate", "BMS.0040", "Insufficient bare metal server resources in the AZ.", "BMS", "v1"},
 	{huaweicloud.IMS, "createImageByInstance", "IMS.0124", "Failed to create the image from the ECS.", "IMS", "v2"},
+	// The services of the second half of the exporter's service table (see services.go here). Error codes
+	// and reasons are illustrative; CTS service types are the table's.
+	{huaweicloud.EIP, "createBatchPublicip", "VPC.0521", "The EIP quota is insufficient.", "VPC", "v2"},
+	{huaweicloud.SDRS, "createProtectionGroupNoCG", "SDRS.1014", "The protection group is not in a state that allows this operation.", "SDRS", "v1"},
+	{huaweicloud.CCE, "CreateCluster", "", "Insufficient ECS quota: instances.", "CCE", "v3"},
+	{huaweicloud.ELB, "upgradeLoadbalancer", "ELB.8902", "The load balancer cannot be upgraded now.", "ELB", "v3"},
+	{huaweicloud.CFW, "createFirewall", "", "", "CFW", "v1"},
 }
 
 const (
@@ -75,6 +83,11 @@ const (
 	svcEVS
 	svcBMS
 	svcIMS
+	svcEIP
+	svcSDRS
+	svcCCE
+	svcELB
+	svcCFW
 
 	noService uint8 = 255
 )
@@ -153,7 +166,7 @@ func (s *Simulator) CreateJob(spec JobSpec) string {
 	}
 	si, ok := serviceIndex(svc)
 	if !ok {
-		panic(fmt.Sprintf("simulator: CreateJob: %q is not a job service (ecs, evs, bms, ims)", spec.Service))
+		panic(fmt.Sprintf("simulator: CreateJob: %q is not a job service (%s)", spec.Service, huaweicloud.ServiceNames()))
 	}
 	info := &services[si]
 	begin := spec.Begin
@@ -170,6 +183,9 @@ func (s *Simulator) CreateJob(spec JobSpec) string {
 		runFor:     int64(max(0, spec.RunFor)),
 		subJobs:    int32(min(max(0, spec.SubJobs), math.MaxInt16)),
 		svc:        si,
+	}
+	if si == svcIMS || si == svcCFW {
+		rec.subJobs = 0 // their answers have no sub-jobs
 	}
 	rec.failed = int32(min(max(0, spec.FailedSubJobs), int(rec.subJobs)))
 	if rec.jobType == "" {
@@ -209,7 +225,11 @@ func (s *Simulator) CreateJob(spec JobSpec) string {
 	if rec.id == "" {
 		// Like Huawei's ids: a fixed prefix, the creation time in ms, then random digits.
 		for taken := true; taken; _, taken = st.index[rec.id] {
-			rec.id = fmt.Sprintf("ff808082%012x%012x", uint64(begin.UnixMilli())&(1<<48-1), st.rng.Uint64()&(1<<48-1))
+			if uuidIDs(si) {
+				rec.id = newUUIDJobID(st.rng.Uint64(), st.rng.Uint64())
+			} else {
+				rec.id = fmt.Sprintf("ff808082%012x%012x", uint64(begin.UnixMilli())&(1<<48-1), st.rng.Uint64()&(1<<48-1))
+			}
 		}
 	}
 	idx, exists := st.index[rec.id]
@@ -386,25 +406,32 @@ func (s *Simulator) SetJobOutcomeNow(jobID, status, errorCode, failReason string
 	return nil
 }
 
-// jobAnswer is the status code and body of GET /v1/{project_id}/jobs/{id} at now.
-func (s *Simulator) jobAnswer(id string, now time.Time) (int, []byte) {
+// jobAnswer is the status code and body of the job API at path template api (the exporter's service
+// table's Path) for id at now. A job asked at another service's path is unknown there, as in the cloud.
+func (s *Simulator) jobAnswer(api, id string, now time.Time) (int, []byte) {
 	rec, ov, custom, ok := s.store.lookup(id)
-	if !ok {
-		return notFoundAnswer(svcECS)
+	if !ok || apiPath(rec.svc) != api {
+		return notFoundAnswer(api, noService)
 	}
 	n := now.UnixNano()
 	js := rec.state(n, ov, custom)
 	if !s.visible(&rec, js, n) {
-		return notFoundAnswer(rec.svc)
+		return notFoundAnswer(api, rec.svc)
 	}
-	return http.StatusOK, marshal(renderJob(&rec, js, n, s.opts.ProjectID))
+	return http.StatusOK, marshal(s.render(&rec, js, n))
 }
 
-func notFoundAnswer(svc uint8) (int, []byte) {
-	if svc == svcEVS {
-		return http.StatusNotFound, marshal(errorEnvelope{errorBody{"The job does not exist or has been deleted.", "EVS.5400"}})
+// render is the job body of the job's service.
+func (s *Simulator) render(r *jobRec, js jobState, now int64) any {
+	switch r.svc {
+	case svcCCE:
+		return renderCCE(r, js, now)
+	case svcELB:
+		return renderELB(r, js, now, s.opts.ProjectID)
+	case svcCFW:
+		return renderCFW(r, js)
 	}
-	return http.StatusBadRequest, marshal(errorEnvelope{errorBody{"Failed to query system tasks.", "Common.0011"}})
+	return renderJob(r, js, now, s.opts.ProjectID)
 }
 
 // The wire shapes, fields in the documents' order.
@@ -517,10 +544,10 @@ func fmtTime(ns int64) string { return time.Unix(0, ns).UTC().Format(TimeFormat)
 
 func strp(s string) *string { return &s }
 
-// unsetEnd is end_time of an unfinished job: null for ECS and IMS, "" for EVS and BMS (as in their
-// documents and examples).
+// unsetEnd is end_time of an unfinished job: null for ECS, IMS and EIP, "" for EVS and BMS (as in their
+// documents and examples) and SDRS (whose sub-job model has end_time as a required string).
 func unsetEnd(svc uint8) *string {
-	if svc == svcEVS || svc == svcBMS {
+	if svc == svcEVS || svc == svcBMS || svc == svcSDRS {
 		return strp("")
 	}
 	return nil
@@ -684,6 +711,10 @@ func renderJob(r *jobRec, js jobState, now int64, project string) jobBody {
 		}
 		e.SubJobs = &list
 		b.Entities = e
+	case svcEIP:
+		b.Entities = eipEntitiesAt(r, subs, subType)
+	case svcSDRS:
+		b.Entities = sdrsEntitiesAt(r, subs, subType)
 	case svcIMS:
 		e := imageEntities{ImageName: imageName(r.id)}
 		switch js.status {

@@ -37,12 +37,14 @@ type ScenarioTemplate struct {
 
 const sec = time.Second
 
-// DefaultScenario is the --demo cloud: 30 jobs already in motion across ECS, EVS, BMS and IMS (all but
-// the stuck one final within a minute: most SUCCESS, several FAIL with different error codes, batches
-// with partially failed sub-jobs, one PENDING_PAYMENT, one stuck RUNNING), then a new job every 3 s up to
-// 200 jobs in total. Error codes other than those of the fixtures are illustrative.
+// DefaultScenario is the --demo cloud: 43 jobs already in motion across every job service of the
+// exporter's service table (all but the stuck one final within a minute: most SUCCESS, several FAIL with
+// different error codes, batches with partially failed sub-jobs, one PENDING_PAYMENT, one stuck
+// RUNNING), then a new job every 3 s up to 200 jobs in total. Error codes other than those of the
+// fixtures are illustrative.
 func DefaultScenario() Scenario {
 	ecs, evs, bms, ims := huaweicloud.ECS, huaweicloud.EVS, huaweicloud.BMS, huaweicloud.IMS
+	eip, sdrs, cce, elb, cfw := huaweicloud.EIP, huaweicloud.SDRS, huaweicloud.CCE, huaweicloud.ELB, huaweicloud.CFW
 	fail, pending, stuck := huaweicloud.StatusFail, huaweicloud.StatusPendingPayment, huaweicloud.StatusRunning
 	j := func(offset time.Duration, spec JobSpec) ScenarioJob { return ScenarioJob{Offset: offset, Spec: spec} }
 	return Scenario{
@@ -81,6 +83,24 @@ func DefaultScenario() Scenario {
 			j(-19*sec, JobSpec{Service: ims, InitFor: 1 * sec, RunFor: 25 * sec}),
 			j(0, JobSpec{Service: ims, InitFor: 3 * sec, RunFor: 45 * sec}),
 			j(-6*sec, JobSpec{Service: ecs, SubJobs: 4, FailedSubJobs: 1, ErrorCode: "Ecs.0052", FailReason: "Quota exceeded: instances.", InitFor: 2 * sec, RunFor: 40 * sec}),
+			// EIP: batches of public IPs, one with a failed sub-job.
+			j(-5*sec, JobSpec{Service: eip, SubJobs: 3, InitFor: 1 * sec, RunFor: 12 * sec}),
+			j(-2*sec, JobSpec{Service: eip, SubJobs: 4, FailedSubJobs: 1, InitFor: 1 * sec, RunFor: 20 * sec}),
+			j(-8*sec, JobSpec{Service: eip, JobType: "deleteBatchPublicip", SubJobs: 2, InitFor: 1 * sec, RunFor: 10 * sec}),
+			// SDRS: a protection group, and a failover that fails for one protected instance.
+			j(-10*sec, JobSpec{Service: sdrs, InitFor: 2 * sec, RunFor: 25 * sec}),
+			j(-3*sec, JobSpec{Service: sdrs, JobType: "failoverProtectionGroupNoCG", SubJobs: 2, FailedSubJobs: 1, Outcome: fail, InitFor: 2 * sec, RunFor: 35 * sec}),
+			// CCE: a cluster being created, a node pool whose nodes partly fail, a deletion.
+			j(0, JobSpec{Service: cce, SubJobs: 3, InitFor: 3 * sec, RunFor: 45 * sec}),
+			j(-6*sec, JobSpec{Service: cce, JobType: "CreateNode", SubJobs: 2, FailedSubJobs: 1, Outcome: fail, InitFor: 2 * sec, RunFor: 30 * sec}),
+			j(-12*sec, JobSpec{Service: cce, JobType: "DeleteCluster", SubJobs: 1, InitFor: 1 * sec, RunFor: 20 * sec}),
+			// ELB v3: an upgrade, and a copy that fails for one listener.
+			j(-7*sec, JobSpec{Service: elb, InitFor: 1 * sec, RunFor: 15 * sec}),
+			j(-1*sec, JobSpec{Service: elb, JobType: "cloneLoadbalancer", SubJobs: 2, FailedSubJobs: 1, Outcome: fail, InitFor: 1 * sec, RunFor: 25 * sec}),
+			// CFW: pay-per-use firewalls being created.
+			j(-9*sec, JobSpec{Service: cfw, InitFor: 2 * sec, RunFor: 30 * sec}),
+			j(-2*sec, JobSpec{Service: cfw, Outcome: fail, InitFor: 1 * sec, RunFor: 20 * sec}),
+			j(0, JobSpec{Service: cfw, InitFor: 1 * sec, RunFor: 40 * sec}),
 		},
 		Templates: []ScenarioTemplate{
 			{Weight: 6, Spec: JobSpec{Service: ecs, SubJobs: 1, InitFor: 1 * sec, RunFor: 10 * sec}, InitJitter: 3 * sec, RunJitter: 30 * sec},
@@ -94,6 +114,11 @@ func DefaultScenario() Scenario {
 			{Weight: 1, Spec: JobSpec{Service: bms, SubJobs: 3, FailedSubJobs: 1, InitFor: 2 * sec, RunFor: 25 * sec}, InitJitter: 3 * sec, RunJitter: 25 * sec},
 			{Weight: 3, Spec: JobSpec{Service: ims, InitFor: 1 * sec, RunFor: 15 * sec}, InitJitter: 2 * sec, RunJitter: 30 * sec},
 			{Weight: 1, Spec: JobSpec{Service: ims, Outcome: fail, InitFor: 1 * sec, RunFor: 10 * sec}, RunJitter: 20 * sec},
+			{Weight: 1, Spec: JobSpec{Service: eip, SubJobs: 2, InitFor: 1 * sec, RunFor: 5 * sec}, RunJitter: 10 * sec},
+			{Weight: 1, Spec: JobSpec{Service: sdrs, InitFor: 1 * sec, RunFor: 15 * sec}, RunJitter: 20 * sec},
+			{Weight: 1, Spec: JobSpec{Service: cce, JobType: "CreateNode", SubJobs: 2, InitFor: 2 * sec, RunFor: 30 * sec}, RunJitter: 30 * sec},
+			{Weight: 1, Spec: JobSpec{Service: elb, InitFor: 1 * sec, RunFor: 10 * sec}, RunJitter: 15 * sec},
+			{Weight: 1, Spec: JobSpec{Service: cfw, InitFor: 1 * sec, RunFor: 20 * sec}, RunJitter: 20 * sec},
 		},
 		Interval: 3 * sec,
 		MaxJobs:  200,

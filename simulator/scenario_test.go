@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"testing"
 	"time"
@@ -47,7 +48,22 @@ func kinds(t *testing.T, e *env) map[string]int {
 		t.Fatal(err)
 	}
 	for _, tr := range p.Traces {
-		svcs[tr.Response[len(`{"job_id":"`):len(tr.Response)-2]] = huaweicloud.Service(tr.ResourceType)
+		// The trace's service_type is the table's (VPC for EIP); its response names the job in job_id
+		// or, for CCE, in status.jobID.
+		var resp struct {
+			JobID  string `json:"job_id"`
+			Status struct {
+				JobID string `json:"jobID"`
+			} `json:"status"`
+		}
+		if err := json.Unmarshal([]byte(tr.Response), &resp); err != nil {
+			t.Fatalf("trace response %q: %v", tr.Response, err)
+		}
+		for _, s := range huaweicloud.JobServices {
+			if spec, _ := huaweicloud.Spec(s); spec.CTSServiceType == tr.ServiceType {
+				svcs[resp.JobID+resp.Status.JobID] = s
+			}
+		}
 	}
 	for _, id := range e.sim.JobIDs() {
 		svc, ok := svcs[id]
@@ -137,10 +153,11 @@ func TestScenarioReproducible(t *testing.T) {
 	run := func(seed int64) ([]string, []string) {
 		e := newEnv(t, Options{Seed: seed})
 		sc := DefaultScenario()
-		sc.Poll, sc.MaxJobs = 2*time.Millisecond, 40
+		// Ten jobs beyond the initial ones, so that the seeded draws matter.
+		sc.Poll, sc.MaxJobs = 2*time.Millisecond, len(sc.Initial)+10
 		startScenario(t, e, sc)
 		e.clock.Add(time.Minute)
-		waitJobs(t, e, 40)
+		waitJobs(t, e, sc.MaxJobs)
 		ids := e.sim.JobIDs()
 		var st []string
 		for _, id := range ids {

@@ -1,5 +1,7 @@
-// Package simulator is a loopback Huawei Cloud: it serves the asynchronous-job API of ECS, EVS, BMS and
-// IMS (GET /v1/{project_id}/jobs/{job_id}) and CTS traces (GET /v3/{project_id}/traces) the way the real
+// Package simulator is a loopback Huawei Cloud: it serves the asynchronous-job API of every service of
+// the exporter's service table (ECS, EVS, BMS, IMS, EIP and SDRS at GET /v1/{project_id}/jobs/{job_id};
+// CCE, ELB and CFW at their own paths and in their own shapes, see services.go) and CTS traces
+// (GET /v3/{project_id}/traces) the way the real
 // cloud answers, behind a fake API gateway that checks SDK-HMAC-SHA256 signatures, throttles, injects
 // latency, 5xx and malformed answers, and counts every request. It is used by the tests, the benchmarks
 // and the exporter's --demo; cmd/hwsim runs it on its own.
@@ -292,16 +294,19 @@ func (s *Simulator) record(r served) {
 	}
 }
 
-// route splits a path into the API it names.
-func route(path string) (kind requestKind, project, jobID string) {
+// route splits a path into the API it names: a job API of the exporter's service table (api is its
+// path template), or CTS traces.
+func route(path string) (kind requestKind, api, project, jobID string) {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
-	switch {
-	case len(segs) == 4 && segs[0] == "v1" && segs[1] != "" && segs[2] == "jobs" && segs[3] != "":
-		return kindJob, segs[1], segs[3]
-	case len(segs) == 3 && segs[0] == "v3" && segs[1] != "" && segs[2] == "traces":
-		return kindTraces, segs[1], ""
+	if len(segs) == 3 && segs[0] == "v3" && segs[1] != "" && segs[2] == "traces" {
+		return kindTraces, "", segs[1], ""
 	}
-	return kindNone, "", ""
+	for _, tmpl := range jobAPIs {
+		if project, jobID, ok := matchPath(tmpl, segs); ok {
+			return kindJob, tmpl, project, jobID
+		}
+	}
+	return kindNone, "", "", ""
 }
 
 const (
@@ -318,7 +323,7 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.serveMetadata(w, r) || s.serveIAM(w, r) {
 		return
 	}
-	kind, project, jobID := route(r.URL.Path)
+	kind, api, project, jobID := route(r.URL.Path)
 	if kind == kindNone {
 		s.writeJSON(w, http.StatusNotFound, gatewayError{"APIG.0101", "The API does not exist or has not been published in the environment", reqID})
 		s.record(served{kind: kindNone})
@@ -389,7 +394,7 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	var code int
 	var answer []byte
 	if kind == kindJob {
-		code, answer = s.jobAnswer(jobID, now)
+		code, answer = s.jobAnswer(api, jobID, now)
 	} else {
 		code, answer = s.tracesAnswer(r, now)
 	}

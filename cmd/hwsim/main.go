@@ -18,6 +18,7 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/simulator"
 )
 
@@ -110,7 +111,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// what a person reads goes to stderr.
 	fmt.Fprintf(stderr, "hwsim: simulated Huawei Cloud listening on %s (project %s, region %s, seed %d, scenario %t)\n",
 		url, *projectID, *region, *seed, *scenario)
-	fmt.Fprintf(stderr, "hwsim: job API GET %s/v1/%s/jobs/{job_id} (ecs, evs, bms, ims), CTS GET %s/v3/%s/traces\n", url, *projectID, url, *projectID)
+	for _, s := range huaweicloud.JobServices {
+		fmt.Fprintf(stderr, "hwsim: %s job API GET %s%s\n", s, url, huaweicloud.JobPath(s, *projectID, "{job_id}"))
+	}
+	fmt.Fprintf(stderr, "hwsim: CTS GET %s/v3/%s/traces\n", url, *projectID)
 	fmt.Fprintln(stderr, "hwsim: exporter configuration on stdout; save it with: go run ./cmd/hwsim > hwsim.yml, then run: huaweicloud-job-exporter --config.file=hwsim.yml")
 	fmt.Fprintf(stdout, "# Exporter configuration for the simulated Huawei Cloud at %s (hwsim, seed %d).\n%s",
 		url, *seed, simulator.ExporterConfig(url, *accessKey, *secretKey, *region, *projectID))

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v2"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/discovery"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/simulator"
 )
@@ -89,8 +90,19 @@ func TestRun(t *testing.T) {
 			t.Fatal("the scenario created no jobs")
 		}
 	}
-	target.Service = huaweicloud.Service(page.Traces[0].ResourceType)
-	id := page.Traces[0].Response[len(`{"job_id":"`) : len(page.Traces[0].Response)-2]
+	// The trace's service_type names the service through the service table (VPC is EIP's), and its
+	// response the job, as CTS discovery reads it.
+	tr := page.Traces[0]
+	for _, s := range huaweicloud.JobServices {
+		if spec, _ := huaweicloud.Spec(s); spec.CTSServiceType == tr.ServiceType {
+			target.Service = s
+		}
+	}
+	ids := discovery.JobIDs(tr.Response)
+	if len(ids) != 1 {
+		t.Fatalf("trace response %q names %v", tr.Response, ids)
+	}
+	id := ids[0]
 	if j, err := c.GetJob(ctx, target, id); err != nil || j.JobID != id {
 		t.Fatalf("job %s: %v %v", id, j, err)
 	}

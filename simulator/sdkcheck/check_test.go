@@ -15,10 +15,15 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/utils"
 	bms "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bms/v1/model"
+	cce "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cce/v3/model"
+	cfw "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cfw/v1/model"
 	cts "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cts/v3/model"
 	ecs "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ecs/v2/model"
+	eip "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/eip/v2/model"
+	elb "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/elb/v3/model"
 	evs "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/evs/v2/model"
 	ims "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/ims/v2/model"
+	sdrs "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/sdrs/v1/model"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 )
@@ -26,7 +31,7 @@ import (
 // answer is one HTTP answer of the simulator and the API it answers for.
 type answer struct {
 	what   string              // for messages: the request
-	api    huaweicloud.Service // ecs, evs, bms, ims or cts
+	api    huaweicloud.Service // a job service or cts
 	status int
 	header http.Header
 	body   []byte
@@ -44,6 +49,16 @@ func newModel(api huaweicloud.Service) any {
 		return new(bms.ShowJobInfosResponse)
 	case huaweicloud.IMS:
 		return new(ims.ShowJobResponse)
+	case huaweicloud.EIP: // eip/v2/eip_meta.go GenReqDefForShowResourcesJobDetail
+		return new(eip.ShowResourcesJobDetailResponse)
+	case huaweicloud.SDRS: // sdrs/v1/sdrs_meta.go GenReqDefForShowJobStatus
+		return new(sdrs.ShowJobStatusResponse)
+	case huaweicloud.CCE: // cce/v3/cce_meta.go GenReqDefForShowJob
+		return new(cce.ShowJobResponse)
+	case huaweicloud.ELB: // elb/v3/elb_meta.go GenReqDefForShowJob
+		return new(elb.ShowJobResponse)
+	case huaweicloud.CFW: // cfw/v1/cfw_meta.go GenReqDefForListJob
+		return new(cfw.ListJobResponse)
 	case huaweicloud.CTS:
 		return new(cts.ListTracesResponse)
 	}
@@ -98,6 +113,31 @@ var enumRules = map[huaweicloud.Service][]enumRule{
 		{"status", enumValues(ims.GetShowJobResponseStatusEnum())},
 		{"entities.sub_jobs_result[].status", enumValues(ims.GetSubJobResultStatusEnum())},
 	},
+	// EIP's status is a plain string in the SDK and its page lists no values: the v1 job statuses.
+	huaweicloud.EIP: {
+		{"status", v1Statuses},
+	},
+	huaweicloud.SDRS: {
+		{"status", enumValues(sdrs.GetShowJobStatusResponseStatusEnum())},
+		{"entities.sub_jobs[].status", enumValues(sdrs.GetSubJobParamsStatusEnum())},
+		// sdrs/v1/model/model_show_job_status_response.go, JobType comment (doc sdrs_05_0101).
+		{"job_type", sdrsJobTypes},
+	},
+	// CCE's phase is a plain string; model_job_status.go lists Initializing, Running, Failed, Success.
+	huaweicloud.CCE: {
+		{"kind", []string{"Job"}},
+		{"status.phase", cceStatuses},
+		{"spec.subJobs[].status.phase", cceStatuses},
+	},
+	huaweicloud.ELB: {
+		{"job.status", enumValues(elb.GetMainJobStatusEnum())},
+		{"job.sub_jobs[].status", enumValues(elb.GetSubJobStatusEnum())},
+		// model_job_entities.go: loadbalancer or listener.
+		{"job.sub_jobs[].entities[].resource_type", []string{"loadbalancer", "listener"}},
+	},
+	huaweicloud.CFW: {
+		{"data.status", enumValues(cfw.GetGetCreateFirewallJobResponseDataStatusEnum())},
+	},
 	huaweicloud.CTS: {
 		{"traces[].trace_rating", enumValues(cts.GetTracesTraceRatingEnum())},
 		// cts/v3/model/model_traces.go, TraceType: ApiCall, ConsoleAction, SystemAction; ObsSDK, ObsAPI.
@@ -105,6 +145,16 @@ var enumRules = map[huaweicloud.Service][]enumRule{
 		{"traces[].user.principal_is_root_user", enumValues(cts.GetUserInfoPrincipalIsRootUserEnum())},
 	},
 }
+
+var (
+	v1Statuses   = []string{huaweicloud.StatusSuccess, huaweicloud.StatusRunning, huaweicloud.StatusFail, huaweicloud.StatusInit}
+	cceStatuses  = []string{"Initializing", "Running", "Failed", "Success"}
+	sdrsJobTypes = []string{"createProtectionGroupNoCG", "deleteProtectionGroupNoCG", "startProtectionGroupNoCG",
+		"reprotectProtectionGroupNoCG", "stopProtectionGroupNoCG", "failoverProtectionGroupNoCG", "reverseProtectionGroupNoCG",
+		"createProtectedInstanceNoCG", "deleteProtectedInstanceNoCG", "attachReplicationPairNew", "detachReplicationPairNew",
+		"addNicNew", "deleteNicNew", "resizeProtectedInstanceNew", "createReplicationPairNoCG", "deleteReplicationPairNoCG",
+		"expandReplicationPairNew", "createDisasterRecoveryDrill", "deleteDisasterRecoveryDrill"}
+)
 
 var evsJobTypes = []string{"createVolume", "batchCreateVolume", "deleteVolume", "extendVolume", "bulkDeleteVolume", "deleteSingleVolume", "retypeVolume"}
 
@@ -299,7 +349,7 @@ func contractProblems(a answer, raw any, model any) []string {
 	if a.api == huaweicloud.CTS {
 		return ctsProblems(m)
 	}
-	if _, has := m["status"]; !has {
+	if !hasJobStatus(a.api, m) {
 		// A 2xx answer without a job is flow control, which only ECS documents: HTTP 202
 		// {"code":"Common.0024","message":...} (ECS error-code appendix; ecs/v2 ShowJobResponse.Code).
 		r, isECS := model.(*ecs.ShowJobResponse)
@@ -321,6 +371,21 @@ func contractProblems(a answer, raw any, model any) []string {
 		}
 	}
 	return out
+}
+
+// hasJobStatus reports whether an answer holds a job with a status, where the service's shape puts it:
+// status (the v1 services), status.phase (CCE), job.status (ELB), data.status (CFW).
+func hasJobStatus(api huaweicloud.Service, m map[string]any) bool {
+	path := map[huaweicloud.Service]string{huaweicloud.CCE: "status.phase", huaweicloud.ELB: "job.status", huaweicloud.CFW: "data.status"}[api]
+	if path == "" {
+		path = "status"
+	}
+	for _, v := range lookup(m, path, "") {
+		if s, ok := v.(string); ok && s != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // ctsProblems: the last page's marker is null, any other page's the id of its last trace

@@ -52,6 +52,18 @@ func TestCheckerCatchesFictions(t *testing.T) {
 		{"a type the SDK cannot decode", huaweicloud.ECS, 200, `{"status":"SUCCESS","entities":{"sub_jobs_total":"one"}}`, `the SDK cannot decode it`},
 		{"an error body without code and message", huaweicloud.EVS, 500, `{"oops":true}`, `the SDK reads no error code and message`},
 		{"truncated JSON outside the faults scenario", huaweicloud.ECS, 200, `{"status":"SUCC`, `the body is not JSON`},
+		// The services of the second half of the service table.
+		{"ELB job with fail_reason (ELB says error_msg)", huaweicloud.ELB, 200,
+			`{"job":{"status":"FAIL","job_id":"j","fail_reason":"x"},"request_id":"r"}`, `field "fail_reason" is not in model.MainJob`},
+		{"ELB job at the top level", huaweicloud.ELB, 200, `{"status":"SUCCESS","job_id":"j"}`, `field "status" is not in model.ShowJobResponse`},
+		{"CCE phase in capitals", huaweicloud.CCE, 200, `{"kind":"Job","status":{"phase":"RUNNING"}}`, `status.phase = RUNNING: not a value`},
+		{"CCE error code", huaweicloud.CCE, 200, `{"kind":"Job","status":{"phase":"Failed","error_code":"CCE.1"}}`, `field "error_code" is not in model.JobStatus`},
+		{"CFW status in capitals", huaweicloud.CFW, 200, `{"data":{"id":"i","status":"SUCCESS"}}`, `data.status = SUCCESS: not a value`},
+		{"CFW INIT", huaweicloud.CFW, 200, `{"data":{"id":"i","status":"Init"}}`, `data.status = Init: not a value`},
+		{"CFW job without data", huaweicloud.CFW, 200, `{"id":"i","status":"Success"}`, `field "id" is not in model.ListJobResponse`},
+		{"SDRS PENDING_PAYMENT", huaweicloud.SDRS, 200, `{"status":"PENDING_PAYMENT","job_type":"createProtectionGroupNoCG"}`, `status = PENDING_PAYMENT: not a value`},
+		{"SDRS job type no document lists", huaweicloud.SDRS, 200, `{"status":"RUNNING","job_type":"failoverProtectedInstance"}`, `job_type = failoverProtectedInstance: not a value`},
+		{"EIP entities with a server_id", huaweicloud.EIP, 200, `{"status":"RUNNING","entities":{"server_id":"s"}}`, `field "server_id" is not in model.SubJobsInfo`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			probs, _ := problems(answer{what: tc.name, api: tc.api, status: tc.status, header: hdr, body: []byte(tc.body)}, checkOpts{})
