@@ -303,7 +303,7 @@ func TestUnknownStatusIsItsOwnState(t *testing.T) {
 	c.SetJobs("config", watched("a"))
 	c.Refresh(t.Context())
 	want := `
-# HELP huaweicloud_job_status Status of the job as reported in the job API's status field (StateSet: the series of the current status is 1).
+# HELP huaweicloud_job_status Status of the job from the job API's status, mapped onto INIT, RUNNING, SUCCESS, FAIL and PENDING_PAYMENT (README: status mapping per service; a status that maps to none is its own state). StateSet: the series of the current status is 1.
 # TYPE huaweicloud_job_status gauge
 huaweicloud_job_status{job_id="a",job_type="createServer",project_id="0123456789abcdef0123456789abcdef",region="ap-southeast-1",service="ecs",status="FAIL"} 0
 huaweicloud_job_status{job_id="a",job_type="createServer",project_id="0123456789abcdef0123456789abcdef",region="ap-southeast-1",service="ecs",status="INIT"} 0

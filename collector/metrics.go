@@ -80,7 +80,7 @@ var (
 	durationFam = newFamily("duration_seconds",
 		"Run time of the job: end_time minus begin_time once finished, now minus begin_time while unfinished.", jobLabels)
 	endFam = newFamily("end_timestamp_seconds",
-		"Time the job finished, from the job API's end_time field; absent while the job is unfinished.", jobLabels)
+		"Time the job finished, from the job API's end_time (README maps each service's field); absent while the job is unfinished.", jobLabels)
 	failureInfoFam = newFamily("failure_info",
 		"Why a job failed, one series per failed job: error_code and fail_reason of the job, else of its first failed sub-job (fail_reason falls back to entities.errorcode_message, cut to 256 bytes), and the id of the failed resource.",
 		with(jobLabels, "error_code", "fail_reason", "resource_id"))
@@ -90,18 +90,18 @@ var (
 	lastQueryFam = newFamily("last_query_timestamp_seconds",
 		"Time of the latest successful query of the job API for this job.", queryLabels)
 	progressFam = newFamily("progress_ratio",
-		"Progress of the job from 0 to 1, where the job API reports one (IMS entities.process_percent).", jobLabels)
+		"Progress of the job from 0 to 1, where the job API reports one (IMS entities.process_percent, and the services README names).", jobLabels)
 	querySuccessFam = newFamily("query_success",
 		"Whether the latest query of the job API for this job succeeded (1) or failed (0).", queryLabels)
 	startFam = newFamily("start_timestamp_seconds",
-		"Time the job started, from the job API's begin_time field.", jobLabels)
+		"Time the job started, from the job API's begin_time (README maps each service's field).", jobLabels)
 	statusFam = newFamily("status",
-		"Status of the job as reported in the job API's status field (StateSet: the series of the current status is 1).",
+		"Status of the job from the job API's status, mapped onto INIT, RUNNING, SUCCESS, FAIL and PENDING_PAYMENT (README: status mapping per service; a status that maps to none is its own state). StateSet: the series of the current status is 1.",
 		with(jobLabels, "status"))
 	subJobsFam = newFamily("sub_jobs",
-		"Number of sub-jobs of the job, from entities.sub_jobs_total, else the length of entities.sub_jobs (IMS: entities.sub_jobs_result, sub_jobs_list or results).", jobLabels)
+		"Number of sub-jobs of the job, from entities.sub_jobs_total, else the number of sub-jobs listed (entities.sub_jobs; IMS sub_jobs_result, sub_jobs_list or results; README names the other services' fields).", jobLabels)
 	subJobsByStatusFam = newFamily("sub_jobs_by_status",
-		"Number of sub-jobs of the job in each status, from entities.sub_jobs[].status (IMS: entities.sub_jobs_result[].status or results[].status).", with(jobLabels, "status"))
+		"Number of sub-jobs of the job in each status, from the statuses of the sub-jobs listed (entities.sub_jobs[].status; README names the other services' fields).", with(jobLabels, "status"))
 	vanishedFam = newFamily("vanished",
 		"1 for an unfinished job that the job API stopped knowing (not found, confirmed over 2 minutes): its outcome is unknown. last_status is the status it had. Exported for final_job_ttl, then retired.",
 		with(jobLabels, "last_status"))
