@@ -93,13 +93,15 @@ var substitutions = strings.NewReplacer(
 	"${__range}", "5m", "$__range", "5m",
 	"${project_id}", ".*", "$project_id", ".*",
 	"${job_type}", ".*", "$job_type", ".*",
+	"${job}", "huaweicloud-jobs", "$job", "huaweicloud-jobs",
 	"${service}", ".*", "$service", ".*",
 	"${region}", ".*", "$region", ".*",
 )
 
 // Substitute replaces the Grafana variables of a dashboard query the way Grafana would with every
 // template variable on "All" and a 15s scrape interval, so that the result is plain PromQL:
-// $region, $project_id, $service, $job_type -> .*; $__rate_interval -> 1m; $__range -> 5m;
+// $region, $project_id, $service, $job_type -> .*; $job (the scrape job, a single value) ->
+// huaweicloud-jobs, the job name of examples/prometheus.yml; $__rate_interval -> 1m; $__range -> 5m;
 // $__interval -> 15s (also in the ${name} form).
 func Substitute(expr string) string {
 	return substitutions.Replace(expr)
