@@ -94,13 +94,14 @@ var substitutions = strings.NewReplacer(
 	"${project_id}", ".*", "$project_id", ".*",
 	"${job_type}", ".*", "$job_type", ".*",
 	"${job}", "huaweicloud-jobs", "$job", "huaweicloud-jobs",
+	"${instance}", ".*", "$instance", ".*",
 	"${service}", ".*", "$service", ".*",
 	"${region}", ".*", "$region", ".*",
 )
 
 // Substitute replaces the Grafana variables of a dashboard query the way Grafana would with every
 // template variable on "All" and a 15s scrape interval, so that the result is plain PromQL:
-// $region, $project_id, $service, $job_type -> .*; $job (the scrape job, a single value) ->
+// $region, $project_id, $service, $job_type, $instance -> .*; $job (the scrape job, a single value) ->
 // huaweicloud-jobs, the job name of examples/prometheus.yml; $__rate_interval -> 1m; $__range -> 5m;
 // $__interval -> 15s (also in the ${name} form).
 func Substitute(expr string) string {

@@ -238,6 +238,7 @@ func TestEndToEnd(t *testing.T) {
 		r, err := query(promURL, fmt.Sprintf(`huaweicloud_job_status{job_id=%q}`, failID))
 		return err == nil && len(r) == 0, fmt.Sprint(r, err)
 	})
+	checkNoZerosWhileDown(t, promURL)
 	_, exporterURL = startExporterAt(t, cfg, exporterAddr)
 	eventually(t, 60*time.Second, "the restarted exporter to serve the failed job again", func() (bool, string) {
 		r, err := query(promURL, fmt.Sprintf(`huaweicloud_job_status{job_id=%q,status="FAIL"} == 1`, failID))
@@ -551,6 +552,31 @@ func checkDashboards(t *testing.T, promURL string) {
 	}
 	if total == 0 {
 		t.Error("no dashboard queries found")
+	}
+}
+
+// checkNoZerosWhileDown runs, while the exporter is down, every dashboard query that shows a zero when
+// it finds nothing: each must come back empty ("No data" in Grafana), never "Failed 0" in green.
+func checkNoZerosWhileDown(t *testing.T, promURL string) {
+	t.Helper()
+	qs, err := dashboards.Queries("../dashboards")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for f, exprs := range qs {
+		for _, expr := range exprs {
+			if !strings.Contains(expr, "(0 * ") {
+				continue
+			}
+			n++
+			if res, err := query(promURL, dashboards.Substitute(expr)); err != nil || len(res) > 0 {
+				t.Errorf("%s: with the exporter down, %s returns %s (err %v), want no data", f, expr, res, err)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no dashboard query with a zero fallback: the check found nothing to check")
 	}
 }
 
