@@ -43,15 +43,14 @@ func Files(dir string) ([]string, error) {
 	return files, nil
 }
 
-// Queries returns the PromQL expressions of every panel target of every dashboard of dir, keyed by the
-// dashboard's file name (without directory), in panel order. Expressions still hold Grafana variables;
-// see Substitute.
-func Queries(dir string) (map[string][]string, error) {
+// Panels returns the panels of every dashboard of dir (rows followed by their panels), keyed by the
+// dashboard's file name (without directory), in panel order.
+func Panels(dir string) (map[string][]Panel, error) {
 	files, err := Files(dir)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string][]string{}
+	out := map[string][]Panel{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -61,15 +60,30 @@ func Queries(dir string) (map[string][]string, error) {
 		if err := json.Unmarshal(b, &d); err != nil {
 			return nil, fmt.Errorf("parse %s: %w", f, err)
 		}
+		out[filepath.Base(f)] = flatten(d.Panels)
+	}
+	return out, nil
+}
+
+// Queries returns the PromQL expressions of every panel target of every dashboard of dir, keyed by the
+// dashboard's file name (without directory), in panel order. Expressions still hold Grafana variables;
+// see Substitute.
+func Queries(dir string) (map[string][]string, error) {
+	panels, err := Panels(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for f, ps := range panels {
 		var exprs []string
-		for _, p := range flatten(d.Panels) {
+		for _, p := range ps {
 			for _, t := range p.Targets {
 				if strings.TrimSpace(t.Expr) != "" {
 					exprs = append(exprs, t.Expr)
 				}
 			}
 		}
-		out[filepath.Base(f)] = exprs
+		out[f] = exprs
 	}
 	return out, nil
 }

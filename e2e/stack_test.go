@@ -262,6 +262,13 @@ func TestEndToEnd(t *testing.T) {
 		return len(hook.find("HuaweiCloudBatchJobPartialFailure", "firing", partialTicket)) > 0, fmt.Sprintf("%d notifications so far", hook.count())
 	})
 
+	// The table the person just paged opens first lists the failure with its reason and runbook section.
+	checkRecentFailures(t, promURL, map[string]string{
+		failID:    "huaweicloudjobfailed",
+		partialID: "huaweicloudbatchjobpartialfailure",
+		storm[0]:  "huaweicloudjobfailed",
+	})
+
 	// While that settles, every dashboard query and alert expression must parse and return data.
 	checkDashboards(t, promURL)
 	checkAlertExpressions(t, promURL)
@@ -552,6 +559,52 @@ func checkDashboards(t *testing.T, promURL string) {
 	}
 	if total == 0 {
 		t.Error("no dashboard queries found")
+	}
+}
+
+// checkRecentFailures runs the overview's Recent failures query and checks that each job of want has a
+// row with its reason and a link to the runbook section want names.
+func checkRecentFailures(t *testing.T, promURL string, want map[string]string) {
+	t.Helper()
+	panels, err := dashboards.Panels("../dashboards")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var expr string
+	for _, p := range panels["huaweicloud-jobs-overview.json"] {
+		if p.Title == "Recent failures" && len(p.Targets) == 1 {
+			expr = p.Targets[0].Expr
+		}
+	}
+	if expr == "" {
+		t.Fatal("overview dashboard: no Recent failures panel with one query")
+	}
+	res, err := query(promURL, dashboards.Substitute(expr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]map[string]string{}
+	for _, r := range res {
+		var row struct {
+			Metric map[string]string `json:"metric"`
+		}
+		if err := json.Unmarshal(r, &row); err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := rows[row.Metric["job_id"]]; dup {
+			t.Errorf("Recent failures: job %s listed twice (two replicas or exporters must not double it)", row.Metric["job_id"])
+		}
+		rows[row.Metric["job_id"]] = row.Metric
+	}
+	for id, section := range want {
+		row := rows[id]
+		if row == nil {
+			t.Errorf("Recent failures: no row for job %s (rows %v)", id, rows)
+			continue
+		}
+		if !strings.HasSuffix(row["runbook"], "docs/runbook.md#"+section) || row["fail_reason"] == "" || row["error_code"] == "" {
+			t.Errorf("Recent failures row of %s: runbook %q (want section %s), error_code %q, reason %q", id, row["runbook"], section, row["error_code"], row["fail_reason"])
+		}
 	}
 }
 
