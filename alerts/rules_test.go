@@ -187,8 +187,9 @@ func TestRuleOrder(t *testing.T) {
 
 // TestAlertIdentity checks the rules of identity that keep one page per failed job: an alert's only
 // static label is severity; no rule aggregates by free text (fail_reason, resource_id) or by the scrape
-// labels (instance, job) in a job rule; the job rules have no `for` and no keep_firing_for, whose state
-// an exporter or Prometheus restart would lose (they bridge outages with lookbacks of recorded series).
+// labels (instance, job) in a job rule; the job alerts have no `for` (every gap in a job's series starts
+// it again) and no keep_firing_for (it bridges a fixed gap only, and a Prometheus restart forgets it):
+// they bridge outages with lookbacks of recorded series.
 func TestAlertIdentity(t *testing.T) {
 	groups, err := Groups(".")
 	if err != nil {
@@ -212,7 +213,7 @@ func TestAlertIdentity(t *testing.T) {
 				}
 			}
 			if g.Name == "huaweicloud-jobs" && r.Alert != "" && (r.For != "" || r.KeepFiringFor != "") {
-				t.Errorf("%s: for %q, keep_firing_for %q: a restart resets them; use a lookback of a recorded series", name, r.For, r.KeepFiringFor)
+				t.Errorf("%s: for %q, keep_firing_for %q: an exporter gap or a Prometheus restart resets them; use a lookback of a recorded series", name, r.For, r.KeepFiringFor)
 			}
 		}
 	}
