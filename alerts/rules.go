@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 
 	"gopkg.in/yaml.v2"
@@ -76,6 +77,16 @@ func Groups(dir string) ([]Group, error) {
 // Expressions returns the PromQL expression of every alert of the rule files of dir, by alert name.
 // An alert name defined twice is an error: the map could only keep one of them.
 func Expressions(dir string) (map[string]string, error) {
+	return expressions(dir, func(r Rule) string { return r.Alert }, "alert")
+}
+
+// RecordingRules returns the PromQL expression of every recording rule of the rule files of dir, by
+// the name of the series it records. A name recorded twice is an error.
+func RecordingRules(dir string) (map[string]string, error) {
+	return expressions(dir, func(r Rule) string { return r.Record }, "recording rule")
+}
+
+func expressions(dir string, name func(Rule) string, kind string) (map[string]string, error) {
 	groups, err := Groups(dir)
 	if err != nil {
 		return nil, err
@@ -83,14 +94,31 @@ func Expressions(dir string) (map[string]string, error) {
 	exprs := map[string]string{}
 	for _, g := range groups {
 		for _, r := range g.Rules {
-			if r.Alert == "" {
+			n := name(r)
+			if n == "" {
 				continue
 			}
-			if _, dup := exprs[r.Alert]; dup {
-				return nil, fmt.Errorf("alert %s defined more than once", r.Alert)
+			if _, dup := exprs[n]; dup {
+				return nil, fmt.Errorf("%s %s defined more than once", kind, n)
 			}
-			exprs[r.Alert] = r.Expr
+			exprs[n] = r.Expr
 		}
 	}
 	return exprs, nil
+}
+
+var metricNameRE = regexp.MustCompile(`\bhuaweicloud_[a-z_:]*[a-z_]`)
+
+// MetricNames returns the huaweicloud_* metric names an expression reads, recorded series
+// (huaweicloud_job:...) included, each once, in order of appearance.
+func MetricNames(expr string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range metricNameRE.FindAllString(expr, -1) {
+		if !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	return out
 }

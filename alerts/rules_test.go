@@ -62,9 +62,11 @@ func TestExpressions(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"HuaweiCloudJobFailed", "HuaweiCloudBatchJobPartialFailure", "HuaweiCloudJobStuck",
-		"HuaweiCloudJobPendingPayment", "HuaweiCloudJobExporterDown", "HuaweiCloudJobExporterAuthFailing",
-		"HuaweiCloudJobQueryFailing", "HuaweiCloudJobExporterConfigReloadFailed",
+		"HuaweiCloudJobFailureStorm", "HuaweiCloudJobFailed", "HuaweiCloudBatchJobPartialFailure",
+		"HuaweiCloudJobStuck", "HuaweiCloudJobPendingPayment", "HuaweiCloudJobUnknownStatus",
+		"HuaweiCloudJobVanished", "HuaweiCloudJobExporterDown", "HuaweiCloudJobExporterAuthFailing",
+		"HuaweiCloudJobExporterEndpointWrong", "HuaweiCloudJobQueryFailing",
+		"HuaweiCloudJobExporterDiscoveryFailing", "HuaweiCloudJobExporterConfigReloadFailed",
 	}
 	for _, name := range want {
 		if strings.TrimSpace(exprs[name]) == "" {
@@ -84,7 +86,8 @@ func TestAlertsAreDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	anchors := runbookAnchors(t, filepath.Join("..", "docs", "runbook.md"))
-	severities := map[string]bool{"page": true, "ticket": true, "warning": true}
+	// The monitoring-mixin severities; examples/alertmanager.yml routes on them.
+	severities := map[string]bool{"critical": true, "warning": true, "info": true}
 	for _, g := range groups {
 		for _, r := range g.Rules {
 			if r.Alert == "" {
@@ -92,7 +95,7 @@ func TestAlertsAreDocumented(t *testing.T) {
 			}
 			t.Run(r.Alert, func(t *testing.T) {
 				if !severities[r.Labels["severity"]] {
-					t.Errorf("severity %q, want one of page, ticket, warning", r.Labels["severity"])
+					t.Errorf("severity %q, want one of critical, warning, info", r.Labels["severity"])
 				}
 				for _, a := range []string{"summary", "description", "runbook_url"} {
 					if strings.TrimSpace(r.Annotations[a]) == "" {
@@ -112,21 +115,115 @@ func TestAlertsAreDocumented(t *testing.T) {
 	}
 }
 
-// TestMetricsAreInTheContract checks that every huaweicloud_* metric the rules use is in the metrics
-// table of docs/architecture.md, so that a typo or a renamed metric cannot leave an alert that never fires.
+// TestMetricsAreInTheContract checks that every huaweicloud_* metric the rules read is in the metrics
+// table of docs/architecture.md, and every recorded series they read (huaweicloud_job:...) is recorded by
+// a rule, so that a typo or a renamed metric cannot leave an alert that never fires.
 func TestMetricsAreInTheContract(t *testing.T) {
 	known := contractMetrics(t, filepath.Join("..", "docs", "architecture.md"))
-	exprs, err := Expressions(".")
+	alertExprs, err := Expressions(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := regexp.MustCompile(`huaweicloud_[a-z_]+`)
-	for alert, expr := range exprs {
-		for _, m := range name.FindAllString(expr, -1) {
-			if !known[m] {
-				t.Errorf("alert %s uses %s, which is not in the metrics table of docs/architecture.md", alert, m)
+	records, err := RecordingRules(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exprs := map[string]string{}
+	for name, e := range alertExprs {
+		exprs["alert "+name] = e
+	}
+	for name, e := range records {
+		exprs["recording rule "+name] = e
+	}
+	for rule, expr := range exprs {
+		for _, m := range MetricNames(expr) {
+			if strings.Contains(m, ":") {
+				if _, ok := records[m]; !ok {
+					t.Errorf("%s reads %s, which no recording rule records", rule, m)
+				}
+			} else if !known[m] {
+				t.Errorf("%s reads %s, which is not in the metrics table of docs/architecture.md", rule, m)
 			}
 		}
+	}
+}
+
+// TestRuleOrder checks that a recorded series is recorded before the rules of its group that read it:
+// Prometheus evaluates a group's rules in order, so a rule reading a later one would see the previous
+// evaluation, one interval late, and an alert reading a series of another group could race it.
+func TestRuleOrder(t *testing.T) {
+	groups, err := Groups(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordedIn := map[string]string{}
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			if r.Record != "" {
+				recordedIn[r.Record] = g.Name
+			}
+		}
+	}
+	for _, g := range groups {
+		seen := map[string]bool{}
+		for _, r := range g.Rules {
+			name := r.Alert + r.Record
+			for _, m := range MetricNames(r.Expr) {
+				if !strings.Contains(m, ":") {
+					continue
+				}
+				if recordedIn[m] != g.Name {
+					t.Errorf("%s (group %s) reads %s, recorded in group %q", name, g.Name, m, recordedIn[m])
+				} else if !seen[m] {
+					t.Errorf("%s reads %s before the rule that records it", name, m)
+				}
+			}
+			if r.Record != "" {
+				seen[r.Record] = true
+			}
+		}
+	}
+}
+
+// TestAlertIdentity checks the rules of identity that keep one page per failed job: an alert's only
+// static label is severity; no rule aggregates by free text (fail_reason, resource_id) or by the scrape
+// labels (instance, job) in a job rule; the job alerts have no `for` (every gap in a job's series starts
+// it again) and no keep_firing_for (it bridges a fixed gap only, and a Prometheus restart forgets it):
+// they bridge outages with lookbacks of recorded series.
+func TestAlertIdentity(t *testing.T) {
+	groups, err := Groups(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byClause := regexp.MustCompile(`\b(?:by|without)\s*\(([^)]*)\)`)
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			name := r.Alert + r.Record
+			for k := range r.Labels {
+				if k != "severity" {
+					t.Errorf("%s: static label %s; identity labels come from the expression, free text goes to annotations", name, k)
+				}
+			}
+			for _, m := range byClause.FindAllStringSubmatch(r.Expr, -1) {
+				for _, l := range strings.Split(m[1], ",") {
+					l = strings.TrimSpace(l)
+					if l == "fail_reason" || l == "resource_id" || (g.Name == "huaweicloud-jobs" && (l == "instance" || l == "job")) {
+						t.Errorf("%s aggregates by %s: %s", name, l, m[0])
+					}
+				}
+			}
+			if g.Name == "huaweicloud-jobs" && r.Alert != "" && (r.For != "" || r.KeepFiringFor != "") {
+				t.Errorf("%s: for %q, keep_firing_for %q: an exporter gap or a Prometheus restart resets them; use a lookback of a recorded series", name, r.For, r.KeepFiringFor)
+			}
+		}
+	}
+}
+
+func TestMetricNames(t *testing.T) {
+	got := MetricNames(`max by (job_id) (last_over_time(huaweicloud_job:failed_end_timestamp_seconds[25h])) > time() - 86400 and on (job_id) huaweicloud_job_status{status="FAIL"} == 1 or up{job="x"}`)
+	want := []string{"huaweicloud_job:failed_end_timestamp_seconds", "huaweicloud_job_status"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("MetricNames = %v, want %v", got, want)
 	}
 }
 

@@ -43,15 +43,14 @@ func Files(dir string) ([]string, error) {
 	return files, nil
 }
 
-// Queries returns the PromQL expressions of every panel target of every dashboard of dir, keyed by the
-// dashboard's file name (without directory), in panel order. Expressions still hold Grafana variables;
-// see Substitute.
-func Queries(dir string) (map[string][]string, error) {
+// Panels returns the panels of every dashboard of dir (rows followed by their panels), keyed by the
+// dashboard's file name (without directory), in panel order.
+func Panels(dir string) (map[string][]Panel, error) {
 	files, err := Files(dir)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string][]string{}
+	out := map[string][]Panel{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -61,15 +60,30 @@ func Queries(dir string) (map[string][]string, error) {
 		if err := json.Unmarshal(b, &d); err != nil {
 			return nil, fmt.Errorf("parse %s: %w", f, err)
 		}
+		out[filepath.Base(f)] = flatten(d.Panels)
+	}
+	return out, nil
+}
+
+// Queries returns the PromQL expressions of every panel target of every dashboard of dir, keyed by the
+// dashboard's file name (without directory), in panel order. Expressions still hold Grafana variables;
+// see Substitute.
+func Queries(dir string) (map[string][]string, error) {
+	panels, err := Panels(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for f, ps := range panels {
 		var exprs []string
-		for _, p := range flatten(d.Panels) {
+		for _, p := range ps {
 			for _, t := range p.Targets {
 				if strings.TrimSpace(t.Expr) != "" {
 					exprs = append(exprs, t.Expr)
 				}
 			}
 		}
-		out[filepath.Base(f)] = exprs
+		out[f] = exprs
 	}
 	return out, nil
 }
@@ -93,13 +107,16 @@ var substitutions = strings.NewReplacer(
 	"${__range}", "5m", "$__range", "5m",
 	"${project_id}", ".*", "$project_id", ".*",
 	"${job_type}", ".*", "$job_type", ".*",
+	"${job}", "huaweicloud-jobs", "$job", "huaweicloud-jobs",
+	"${instance}", ".*", "$instance", ".*",
 	"${service}", ".*", "$service", ".*",
 	"${region}", ".*", "$region", ".*",
 )
 
 // Substitute replaces the Grafana variables of a dashboard query the way Grafana would with every
 // template variable on "All" and a 15s scrape interval, so that the result is plain PromQL:
-// $region, $project_id, $service, $job_type -> .*; $__rate_interval -> 1m; $__range -> 5m;
+// $region, $project_id, $service, $job_type, $instance -> .*; $job (the scrape job, a single value) ->
+// huaweicloud-jobs, the job name of examples/prometheus.yml; $__rate_interval -> 1m; $__range -> 5m;
 // $__interval -> 15s (also in the ${name} form).
 func Substitute(expr string) string {
 	return substitutions.Replace(expr)

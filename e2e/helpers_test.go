@@ -229,7 +229,13 @@ func exporterConfig(simURL string, jobs map[string]string, extra string) string 
 // startExporter runs the binary with a config file and waits until it answers.
 func startExporter(t *testing.T, configPath string, extraArgs ...string) (*process, string) {
 	t.Helper()
-	addr := freeAddr(t)
+	return startExporterAt(t, configPath, freeAddr(t), extraArgs...)
+}
+
+// startExporterAt is startExporter on a given address, so that a test can restart the exporter where
+// Prometheus scrapes it.
+func startExporterAt(t *testing.T, configPath, addr string, extraArgs ...string) (*process, string) {
+	t.Helper()
 	args := append([]string{"--config.file=" + configPath, "--web.listen-address=" + addr, "--log.level=debug"}, extraArgs...)
 	p := start(t, exporterBin, args...)
 	base := "http://" + addr

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Checks the alerting rules and runs their unit tests with promtool (Debian package "prometheus").
+# Checks the alerting rules and runs their unit tests with promtool (Debian package "prometheus"), and
+# checks the example configurations: Prometheus (with promtool) and Alertmanager (with amtool, Debian
+# package "prometheus-alertmanager").
 # Usage: scripts/check-rules.sh   (from anywhere; it works from the repository root)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-if ! command -v promtool >/dev/null 2>&1; then
-	echo "check-rules: promtool not found on PATH; install it (apt-get install prometheus) or put it on PATH" >&2
-	exit 1
-fi
+for tool in promtool amtool; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "check-rules: $tool not found on PATH; install it (apt-get install prometheus prometheus-alertmanager) or put it on PATH" >&2
+		exit 1
+	fi
+done
 
 shopt -s nullglob
 rules=(alerts/*.rules.yml)
@@ -20,3 +24,5 @@ fi
 
 promtool check rules "${rules[@]}"
 promtool test rules "${tests[@]}"
+promtool check config examples/prometheus.yml
+amtool check-config examples/alertmanager.yml
