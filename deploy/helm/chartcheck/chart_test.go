@@ -540,4 +540,3 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
-
