@@ -168,7 +168,7 @@ func checkWorkload(t *testing.T, objs []rendered, w want) {
 	if !slices.Contains(c.Args, "--web.listen-address=:19866") || !slices.Contains(c.Args, "--config.file=/etc/huaweicloud-job-exporter/config.yml") {
 		t.Errorf("args: %q", c.Args)
 	}
-	if c.Image != "huaweicloud-job-exporter:"+chartAppVersion(t) {
+	if c.Image != "huaweicloud-job-exporter:v"+chartAppVersion(t) {
 		t.Errorf("image %q, want the chart's appVersion as tag", c.Image)
 	}
 	if c.Resources.Requests.Memory().Cmp(resource.MustParse("128Mi")) != 0 || c.Resources.Requests.Cpu().IsZero() ||

@@ -48,8 +48,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
+{{/* Release tags, and so `make docker` image tags (git describe), carry a "v": appVersion does not. */}}
 {{- define "hje.image" -}}
-{{- $tag := default .Chart.AppVersion .Values.image.tag }}
+{{- $tag := default (printf "v%s" .Chart.AppVersion) .Values.image.tag }}
 {{- if .Values.image.digest }}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
 {{- else }}
