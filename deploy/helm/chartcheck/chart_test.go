@@ -540,3 +540,62 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+// TestNotes: NOTES.txt renders (an error in it fails `helm install` after the objects are rendered) and
+// says what the user must do next. helm template does not render NOTES.txt and `helm install
+// --dry-run` wants a cluster, so a copy of the chart gets a template that renders the notes into a
+// ConfigMap through tpl, the same engine with the same values.
+func TestNotes(t *testing.T) {
+	chart := filepath.Join(t.TempDir(), "chart")
+	if err := os.CopyFS(chart, os.DirFS(chartPath)); err != nil {
+		t.Fatal(err)
+	}
+	notes, err := os.ReadFile(filepath.Join(chartPath, "templates", "NOTES.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(chart, "notes-check.txt"), string(notes))
+	writeFile(t, filepath.Join(chart, "templates", "notes-check.yaml"), `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: notes-check
+data:
+  NOTES.txt: {{ tpl (.Files.Get "notes-check.txt") . | toJson }}
+`)
+	for _, tc := range []struct {
+		name, values string
+		want, absent []string
+	}{
+		{"defaults", defaultValues,
+			[]string{"Deployment monitoring/hje-huaweicloud-job-exporter", "port-forward svc/hje-huaweicloud-job-exporter 19866",
+				"create secret generic huaweicloud-job-exporter-credentials", "--from-literal=access_key=AK...",
+				"WARNING: config.projects has the placeholder project_id", `scrape job named "huaweicloud-jobs"`},
+			[]string{"shards", "agency"}},
+		{"sharded metadata", shardedValues + metadataValues + "serviceMonitor: {enabled: true}\n",
+			[]string{"StatefulSet monitoring/hje-huaweicloud-job-exporter, 3 shards", "port-forward pod/hje-huaweicloud-job-exporter-0 19866", "ECS agency"},
+			[]string{"create secret", "WARNING", "scrape job named"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := helm(t, "template", release, chart, "--namespace", namespace, "--kube-version", kubeVersion,
+				"--show-only", "templates/notes-check.yaml", "-f", valuesFile(t, tc.values))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cm corev1.ConfigMap
+			if err := yaml.UnmarshalStrict([]byte(out), &cm); err != nil {
+				t.Fatal(err)
+			}
+			text := cm.Data["NOTES.txt"]
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("NOTES lack %q:\n%s", w, text)
+				}
+			}
+			for _, a := range tc.absent {
+				if strings.Contains(text, a) {
+					t.Errorf("NOTES say %q:\n%s", a, text)
+				}
+			}
+		})
+	}
+}
