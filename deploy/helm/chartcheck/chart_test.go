@@ -413,12 +413,16 @@ func TestChartRejectsBadValues(t *testing.T) {
 	for _, tc := range []struct {
 		name, values, message string
 	}{
-		{"unknown credentials source", "credentials: {source: vault}\n", `credentials.source: "vault" is not one of secret, metadata, none`},
+		// values.schema.json
+		{"unknown credentials source", "credentials: {source: vault}\n", `at '/credentials/source': value must be one of 'secret', 'metadata', 'none'`},
+		{"no shards", "sharding: {enabled: true, replicas: 0}\n", `at '/sharding/replicas': minimum: got 0, want 1`},
+		{"misspelt key", "sharding: {enable: true}\n", `'enable' not allowed`},
+		{"misspelt top-level key", "serviceMonitors: {enabled: true}\n", `'serviceMonitors' not allowed`},
+		// templates/_helpers.tpl hje.validate
 		{"secret without a name", "credentials: {existingSecret: {name: \"\"}}\n", "credentials.existingSecret.name: required when credentials.source is secret"},
 		{"metadata and config credentials", "credentials: {source: metadata}\nconfig: {credentials: {access_key: x}, projects: [{region: r, project_id: p}]}\n", "leave config.credentials out"},
 		{"no projects", "config: {projects: []}\n", "config.projects: at least one project is required"},
 		{"unquoted numeric project id", "config: {projects: [{region: r, project_id: 12345678901234567890123456789012}]}\n", "config.projects[0].project_id: quote it"},
-		{"no shards", "sharding: {enabled: true, replicas: 0}\n", "sharding.replicas: at least 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -77,16 +77,13 @@ source. Rendered by the ConfigMap and hashed into the pod annotation, so both se
 {{- toYaml $cfg }}
 {{- end }}
 
-{{/* Fails the render on values that cannot work, with the value to fix. */}}
+{{/*
+Fails the render on values that cannot work, with the value to fix. values.schema.json checks types,
+enums and unknown keys; these are the checks across values.
+*/}}
 {{- define "hje.validate" -}}
-{{- if not (has .Values.credentials.source (list "secret" "metadata" "none")) }}
-{{- fail (printf "credentials.source: %q is not one of secret, metadata, none" .Values.credentials.source) }}
-{{- end }}
 {{- if and (eq .Values.credentials.source "secret") (not .Values.credentials.existingSecret.name) }}
 {{- fail "credentials.existingSecret.name: required when credentials.source is secret" }}
-{{- end }}
-{{- if and .Values.sharding.enabled (lt (int .Values.sharding.replicas) 1) }}
-{{- fail "sharding.replicas: at least 1 when sharding.enabled" }}
 {{- end }}
 {{- if not (.Values.config | default dict).projects }}
 {{- fail "config.projects: at least one project is required" }}
