@@ -19,7 +19,7 @@ import (
 
 // helmModule is the helm the tests run, built from the Go module proxy like every other dependency,
 // so CI needs nothing installed. go run caches the executable: only the first run on a machine pays
-// for the build (about 2 minutes on 2 CPUs), later runs start it in about a second.  helm is not imported
+// for the build (about 2 minutes on 2 CPUs), later runs start it in about a second. helm is not imported
 // as a library: that would still compile much of the same code (engine, chart loader, lint, client-go's
 // scheme) and tie this module's k8s.io versions to helm's, for a cold-cache saving not worth it here.
 const helmModule = "helm.sh/helm/v3/cmd/helm@v3.22.0"
