@@ -23,6 +23,8 @@ type exporter struct {
 	metrics   *collector.ExporterMetrics
 	logger    log.Logger
 	collector *collector.Collector
+	// collectorOptions are given to the collector when the first apply creates it (e.g. its shard).
+	collectorOptions []collector.Option
 
 	mu         sync.Mutex
 	cfg        *config.Config
@@ -101,7 +103,7 @@ func (e *exporter) apply(ctx context.Context, cfg *config.Config, getenv func(st
 		PendingPaymentInterval: time.Duration(cfg.PendingPaymentQueryInterval),
 	}
 	if e.collector == nil {
-		e.collector = collector.New(client, opts, e.logger, collector.WithMetrics(e.metrics))
+		e.collector = collector.New(client, opts, e.logger, append([]collector.Option{collector.WithMetrics(e.metrics)}, e.collectorOptions...)...)
 	} else {
 		e.collector.SetOptions(opts)
 		e.collector.SetGetter(client)

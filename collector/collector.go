@@ -83,6 +83,8 @@ type Collector struct {
 	// waitHook runs when a Refresh starts waiting for queries another Refresh owns; tests use it to
 	// overlap two scrapes deterministically.
 	waitHook func()
+	// shardIndex of shardCount: the part of the jobs this replica watches (WithShard); count 0 = all.
+	shardIndex, shardCount uint64
 
 	mu      sync.Mutex
 	opts    Options
@@ -189,13 +191,20 @@ const ConfigSource = "config"
 // its state, so a reload does not re-query finished jobs; a job no source lists any more is forgotten.
 // A job listed by several sources is watched once, with the target (credentials, endpoint) of the config
 // file when it lists the job, else of the first source by name: the same answer on every reload.
+// A sharded collector (WithShard) keeps only the jobs of its shard.
 func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
+	mine := make([]WatchedJob, 0, len(jobs)/max(int(c.shardCount), 1)+1)
+	for _, w := range jobs {
+		if c.owns(w) {
+			mine = append(mine, w)
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(jobs) == 0 {
+	if len(mine) == 0 {
 		delete(c.sources, source)
 	} else {
-		c.sources[source] = append([]WatchedJob(nil), jobs...)
+		c.sources[source] = mine
 	}
 	names := make([]string, 0, len(c.sources))
 	for name := range c.sources {
