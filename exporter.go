@@ -65,7 +65,8 @@ func (e *exporter) apply(ctx context.Context, cfg *config.Config, getenv func(st
 			return err
 		}
 		target := func(s huaweicloud.Service) huaweicloud.Target {
-			return huaweicloud.Target{Service: s, Region: p.Region, ProjectID: p.ProjectID, Endpoint: cfg.Endpoint(i, s), Credentials: creds}
+			return huaweicloud.Target{Service: s, Region: p.Region, ProjectID: p.ProjectID, Endpoint: cfg.Endpoint(i, s), Credentials: creds,
+				RateLimit: cfg.ProjectRateLimit(i)}
 		}
 		projects[i].targets = map[huaweicloud.Service]huaweicloud.Target{}
 		for _, s := range huaweicloud.JobServices {

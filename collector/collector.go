@@ -25,6 +25,13 @@ type JobGetter interface {
 	GetJob(ctx context.Context, t huaweicloud.Target, jobID string) (*huaweicloud.Job, error)
 }
 
+// Pacer is implemented by a JobGetter that rate-limits queries per project (huaweicloud.Client.WaitTurn).
+// The collector waits for a query's turn before it takes a concurrency slot, so queries held back by one
+// project's limit never hold the slots that another project's queries need.
+type Pacer interface {
+	WaitTurn(ctx context.Context, t huaweicloud.Target) (context.Context, error)
+}
+
 // Options are the tunables that come from the config file and may change on reload.
 type Options struct {
 	// Concurrency bounds the job queries in flight across all scrapes.
@@ -292,17 +299,21 @@ func (c *Collector) RefreshFor(ctx context.Context, scraper string) {
 		c.waitHook()
 	}
 
-	// Workers take the jobs in order; the shared semaphore still bounds queries across concurrent scrapes.
+	// Each project (region and project id) has its own workers, which take its jobs in order: a project
+	// held back by its rate limit (or slow to answer) delays only its own jobs. The shared semaphore still
+	// bounds the queries in flight across projects and concurrent scrapes.
 	var wg sync.WaitGroup
-	var next atomic.Int64
-	for range min(len(own), cap(sem)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := next.Add(1) - 1; i < int64(len(own)); i = next.Add(1) - 1 {
-				c.query(ctx, sem, own[i])
-			}
-		}()
+	for _, group := range byProject(own) {
+		var next atomic.Int64
+		for range min(len(group), cap(sem)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := next.Add(1) - 1; i < int64(len(group)); i = next.Add(1) - 1 {
+					c.query(ctx, sem, group[i])
+				}
+			}()
+		}
 	}
 	wg.Wait()
 	for _, ch := range waits {
@@ -314,6 +325,24 @@ func (c *Collector) RefreshFor(ctx context.Context, scraper string) {
 	if c.metrics != nil {
 		c.metrics.scrapeDuration.Set(c.now().Sub(start).Seconds())
 	}
+}
+
+// byProject splits entries by region and project, keeping their order within each.
+func byProject(entries []*entry) [][]*entry {
+	type key struct{ region, project string }
+	index := map[key]int{}
+	var groups [][]*entry
+	for _, e := range entries {
+		k := key{e.watched.Target.Region, e.watched.Target.ProjectID}
+		i, ok := index[k]
+		if !ok {
+			i = len(groups)
+			index[k] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], e)
+	}
+	return groups
 }
 
 // lastPull returns the start of the scraper's previous pull (zero when unknown) and records this one;
@@ -373,9 +402,18 @@ func (c *Collector) query(ctx context.Context, sem chan struct{}, e *entry) {
 
 	var job *huaweicloud.Job
 	var err error
+	qctx := ctx
+	if p, ok := getter.(Pacer); ok {
+		// Waiting for the project's turn holds no slot; a turn that would come after the deadline is
+		// refused at once, as throttled.
+		if qctx, err = p.WaitTurn(ctx, w.Target); err != nil {
+			c.record(e, nil, err)
+			return
+		}
+	}
 	select {
 	case sem <- struct{}{}:
-		job, err = getter.GetJob(ctx, w.Target, w.JobID)
+		job, err = getter.GetJob(qctx, w.Target, w.JobID)
 		<-sem
 	case <-ctx.Done():
 		// Never got a slot before the scrape deadline: the job was not refreshed this time.

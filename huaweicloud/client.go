@@ -45,6 +45,8 @@ type Client struct {
 	keys     map[string]*keyState
 	perms    map[permKey]*permState
 	limiters map[string]*adaptiveLimiter // by endpoint host and access key
+
+	projects projectLimiters // the configured rate limit of each project and region
 }
 
 // keyState guards one access key. It is a gate with three states:
@@ -309,6 +311,9 @@ func (c *Client) get(ctx context.Context, t Target, segments []string, query url
 	lim := c.limiter(u.Host, ak)
 	for attempt := 1; ; attempt++ {
 		if err := c.permitted(pk); err != nil {
+			return 0, nil, err
+		}
+		if err := c.paceAttempt(ctx, t, attempt); err != nil {
 			return 0, nil, err
 		}
 		if lim != nil {

@@ -57,4 +57,6 @@ type Target struct {
 	ProjectID   string
 	Endpoint    string // scheme://host[:port], no trailing slash
 	Credentials Credentials
+	// RateLimit caps the requests of the target's project and region (see Client.WaitTurn); zero: none.
+	RateLimit RateLimit
 }
