@@ -116,21 +116,35 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect sends the metrics of every watched job from memory; Refresh is what talks to the API.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	c.eachSample(nil, func(f *family, lv []string, v float64) {
-		ch <- prometheus.MustNewConstMetric(f.desc, prometheus.GaugeValue, v, lv...)
-	})
+	views, _ := c.views(nil)
+	lv := make([]string, 0, 8)
+	for i := range views {
+		views[i].samples(lv, nil, func(f *family, lv []string, v float64) {
+			ch <- prometheus.MustNewConstMetric(f.desc, prometheus.GaugeValue, v, lv...)
+		})
+	}
 }
 
-// eachSample calls fn with every sample of every exported job, in the collector's sorted job order.
-// begin, when not nil, is called before each job's samples with its base labels (service, region,
-// project_id, job_id, job_type), which every sample of the job starts with. lv is only valid during
-// the call.
-func (c *Collector) eachSample(begin func(base []string), fn func(f *family, lv []string, v float64)) {
+// jobView is what the exposition needs of one job, copied under the lock so that writing the answer
+// holds no lock: a slow scraper must not block the queries of another. The answer itself (job) is
+// never changed once recorded, only replaced, so it is shared, not copied.
+type jobView struct {
+	service, region, projectID, jobID string
+	job                               *huaweicloud.Job
+	ok, vanished                      bool
+	failed                            bool // has a failure to export (firstFailure)
+	plain                             bool // no base label value needs escaping
+	lastSuccess                       time.Time
+	end                               time.Time // where the run time of a job without end_time stops
+}
+
+// views appends a view of every exported job to buf, in the collector's sorted job order, retiring the
+// jobs that outlived FinalJobTTL, and returns it with the time it was taken at.
+func (c *Collector) views(buf []jobView) ([]jobView, time.Time) {
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ttl := c.opts.FinalJobTTL
-	lv := make([]string, 0, 8)
 	for _, e := range c.sorted() {
 		if e.expired(now, ttl) {
 			e.retired = true
@@ -140,68 +154,118 @@ func (c *Collector) eachSample(begin func(base []string), fn func(f *family, lv 
 			continue
 		}
 		w := e.watched
-		if begin != nil {
-			jobType := ""
-			if e.job != nil {
-				jobType = e.job.JobType
-			}
-			begin(append(lv[:0], string(w.Target.Service), w.Target.Region, w.Target.ProjectID, w.JobID, jobType))
-		}
-		lv = append(lv[:0], string(w.Target.Service), w.Target.Region, w.Target.ProjectID, w.JobID)
-		fn(querySuccessFam, lv, boolValue(e.ok))
-		if !e.lastSuccess.IsZero() {
-			fn(lastQueryFam, lv, unixSeconds(e.lastSuccess))
-		}
+		v := jobView{service: string(w.Target.Service), region: w.Target.Region, projectID: w.Target.ProjectID, jobID: w.JobID,
+			job: e.job, ok: e.ok, vanished: e.vanished, lastSuccess: e.lastSuccess, end: now}
+		jobType := ""
 		if e.job != nil {
-			end := now
 			switch {
 			case e.vanished:
-				end = e.lastSuccess // when it was last seen: its run time is unknown past that
+				v.end = e.lastSuccess // when it was last seen: its run time is unknown past that
 			case e.job.Final():
-				end = e.seenFinalAt // used only when the API gives no end_time
+				v.end = e.seenFinalAt // used only when the API gives no end_time
 			}
-			jobSamples(append(lv, e.job.JobType), e.job, end, e.vanished, fn)
+			_, v.failed = firstFailure(e.job)
+			jobType = e.job.JobType
 		}
+		v.plain = !needsEscape(v.service) && !needsEscape(v.region) && !needsEscape(v.projectID) &&
+			!needsEscape(v.jobID) && !needsEscape(jobType)
+		buf = append(buf, v)
+	}
+	return buf, now
+}
+
+// samples calls fn with the samples of the job, of family want only when want is not nil. lv is scratch
+// space with room for 8 label values (reused from job to job: no allocation per job); the values fn is
+// given are only valid during the call.
+func (v *jobView) samples(lv []string, want *family, fn func(f *family, lv []string, v float64)) {
+	if want != nil && !v.has(want) {
+		return
+	}
+	lv = append(lv[:0], v.service, v.region, v.projectID, v.jobID)
+	if want == nil || want == querySuccessFam {
+		fn(querySuccessFam, lv, boolValue(v.ok))
+	}
+	if !v.lastSuccess.IsZero() && (want == nil || want == lastQueryFam) {
+		fn(lastQueryFam, lv, unixSeconds(v.lastSuccess))
+	}
+	if v.job != nil && want != querySuccessFam && want != lastQueryFam {
+		jobSamples(append(lv, v.job.JobType), v.job, v.end, v.vanished, want, fn)
 	}
 }
 
-// jobSamples emits the samples of one answered job; lv holds the job labels and has room to append. end
-// is where the run time stops when the job has no end_time: now while it runs, when it was first seen
-// final, or when it was last seen for a vanished job, whose status series are all 0: the API no longer
-// says it is in any state.
-func jobSamples(lv []string, j *huaweicloud.Job, end time.Time, vanished bool, fn func(f *family, lv []string, v float64)) {
+// has tells cheaply whether the job may have samples of family f: WriteText walks every job once per
+// family, and most jobs have none of the rarer families (failures, vanished, progress).
+func (v *jobView) has(f *family) bool {
+	j := v.job
+	switch f {
+	case querySuccessFam:
+		return true
+	case lastQueryFam:
+		return !v.lastSuccess.IsZero()
+	case vanishedFam:
+		return v.vanished && j != nil
+	case failuresFam, failureInfoFam:
+		return v.failed
+	}
+	switch {
+	case j == nil:
+		return false
+	case f == progressFam:
+		return j.HasProgress
+	case f == endFam:
+		return !j.EndTime.IsZero()
+	case f == startFam, f == durationFam:
+		return !j.BeginTime.IsZero()
+	case f == subJobsByStatusFam:
+		return len(j.SubJobs) > 0
+	}
+	return true
+}
+
+// jobSamples emits the samples of one answered job, of family want only when want is not nil; lv holds
+// the job labels and has room to append. end is where the run time stops when the job has no end_time:
+// now while it runs, when it was first seen final, or when it was last seen for a vanished job, whose
+// status series are all 0: the API no longer says it is in any state.
+func jobSamples(lv []string, j *huaweicloud.Job, end time.Time, vanished bool, want *family, fn func(f *family, lv []string, v float64)) {
 	n := len(lv)
+	wants := func(f *family) bool { return want == nil || want == f }
 	one := func(f *family, v float64, extra ...string) { fn(f, append(lv[:n], extra...), v) }
 
 	status := j.Status
-	for _, s := range knownStatuses {
-		one(statusFam, boolValue(s == status && !vanished), s)
+	if wants(statusFam) {
+		for _, s := range knownStatuses {
+			one(statusFam, boolValue(s == status && !vanished), s)
+		}
+		if !knownStatus(status) {
+			one(statusFam, boolValue(!vanished), status)
+		}
 	}
-	if !knownStatus(status) {
-		one(statusFam, boolValue(!vanished), status)
-	}
-	if vanished {
+	if vanished && wants(vanishedFam) {
 		one(vanishedFam, 1, status)
 	}
-	if j.HasProgress {
+	if j.HasProgress && wants(progressFam) {
 		one(progressFam, j.Progress)
 	}
 
 	if !j.BeginTime.IsZero() {
-		one(startFam, unixSeconds(j.BeginTime))
+		if wants(startFam) {
+			one(startFam, unixSeconds(j.BeginTime))
+		}
 		if !j.EndTime.IsZero() {
 			end = j.EndTime
 		}
-		if d := end.Sub(j.BeginTime).Seconds(); d >= 0 {
+		if d := end.Sub(j.BeginTime).Seconds(); d >= 0 && wants(durationFam) {
 			one(durationFam, d)
 		}
 	}
-	if !j.EndTime.IsZero() {
+	if !j.EndTime.IsZero() && wants(endFam) {
 		one(endFam, unixSeconds(j.EndTime))
 	}
 
-	one(subJobsFam, float64(j.SubJobsTotal))
-	if len(j.SubJobs) > 0 {
+	if wants(subJobsFam) {
+		one(subJobsFam, float64(j.SubJobsTotal))
+	}
+	if len(j.SubJobs) > 0 && wants(subJobsByStatusFam) {
 		var counts [len(knownStatuses)]int
 		var other map[string]int
 		for _, sj := range j.SubJobs {
@@ -224,23 +288,27 @@ func jobSamples(lv []string, j *huaweicloud.Job, end time.Time, vanished bool, f
 		}
 	}
 
-	var failures map[string]int
-	for _, sj := range j.SubJobs {
-		if sj.Status == statusFail {
-			if failures == nil {
-				failures = map[string]int{}
+	if wants(failuresFam) {
+		var failures map[string]int
+		for _, sj := range j.SubJobs {
+			if sj.Status == statusFail {
+				if failures == nil {
+					failures = map[string]int{}
+				}
+				failures[errorCodeLabel(sj.ErrorCode)]++
 			}
-			failures[errorCodeLabel(sj.ErrorCode)]++
+		}
+		if failures == nil && j.Status == statusFail {
+			failures = map[string]int{errorCodeLabel(j.ErrorCode): 1}
+		}
+		for _, kv := range foldTail(failures, maxCodesPerJob) {
+			one(failuresFam, float64(kv.n), kv.key)
 		}
 	}
-	if failures == nil && j.Status == statusFail {
-		failures = map[string]int{errorCodeLabel(j.ErrorCode): 1}
-	}
-	for _, kv := range foldTail(failures, maxCodesPerJob) {
-		one(failuresFam, float64(kv.n), kv.key)
-	}
-	if f, ok := firstFailure(j); ok {
-		one(failureInfoFam, 1, errorCodeLabel(f.code), f.reason, f.resource)
+	if wants(failureInfoFam) {
+		if f, ok := firstFailure(j); ok {
+			one(failureInfoFam, 1, errorCodeLabel(f.code), f.reason, f.resource)
+		}
 	}
 }
 
