@@ -125,6 +125,7 @@ type entry struct {
 	dropped       bool      // discovered, but the API never knew it: not exported, never queried
 	fromConfig    bool      // listed in the config file, so never dropped: a typo there must stay visible
 	inflight      chan struct{}
+	ident         *jobIdent // label values as WriteText writes them, made by views
 
 	// loggedStatus remembers an unknown status string already logged for this job.
 	loggedStatus string

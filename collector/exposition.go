@@ -4,7 +4,6 @@ import (
 	"io"
 	"math"
 	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -47,7 +46,7 @@ func (c *Collector) WriteText(w io.Writer) error {
 	for _, f := range families {
 		started = false
 		for i := range views {
-			out.plain = views[i].plain
+			out.id = views[i].id
 			views[i].samples(lv, f, emit)
 			if out.err != nil {
 				return out.err
@@ -71,7 +70,7 @@ type lineWriter struct {
 	w     io.Writer
 	b     []byte
 	err   error
-	plain bool // the base label values of the current job need no escaping
+	id    *jobIdent // the job whose samples are being written
 }
 
 func (l *lineWriter) header(f *family) {
@@ -87,17 +86,17 @@ func (l *lineWriter) header(f *family) {
 func (l *lineWriter) sample(f *family, lv []string, v float64) {
 	b := append(l.b, f.name...)
 	b = append(b, '{')
-	for i, li := range f.order {
+	for i, it := range f.plan {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, f.labels[li]...)
-		b = append(b, '=', '"')
-		if li < baseLabels && l.plain {
-			b = append(b, lv[li]...)
-		} else {
-			b = appendEscaped(b, lv[li])
+		if it.label < 0 {
+			b = append(b, l.id.segment(it.from, it.to)...)
+			continue
 		}
+		b = append(b, f.labels[it.label]...)
+		b = append(b, '=', '"')
+		b = appendEscaped(b, lv[it.label])
 		b = append(b, '"')
 	}
 	b = append(b, '}', ' ')
@@ -120,9 +119,6 @@ func (l *lineWriter) flush() error {
 // baseLabels is the number of labels every job sample starts with: service, region, project_id, job_id
 // and (for job families) job_type.
 const baseLabels = 5
-
-// needsEscape tells whether a label value has a byte the text format escapes.
-func needsEscape(s string) bool { return strings.ContainsAny(s, "\\\"\n") }
 
 // appendEscaped escapes a label value as the text format requires: backslash, double quote, newline.
 func appendEscaped(b []byte, s string) []byte {

@@ -53,6 +53,7 @@ type family struct {
 	help   string
 	labels []string // all label names, in the order of label values
 	order  []int    // indexes of labels sorted by name: client_golang's exposition order, kept by WriteText
+	plan   []planItem
 	desc   *prometheus.Desc
 }
 
@@ -67,6 +68,7 @@ func newFamily(name, help string, labels []string) *family {
 		f.order[i] = i
 	}
 	sort.Slice(f.order, func(a, b int) bool { return labels[f.order[a]] < labels[f.order[b]] })
+	f.plan = plan(f)
 	families = append(families, f)
 	return f
 }
@@ -129,13 +131,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 // holds no lock: a slow scraper must not block the queries of another. The answer itself (job) is
 // never changed once recorded, only replaced, so it is shared, not copied.
 type jobView struct {
-	service, region, projectID, jobID string
-	job                               *huaweicloud.Job
-	ok, vanished                      bool
-	failed                            bool // has a failure to export (firstFailure)
-	plain                             bool // no base label value needs escaping
-	lastSuccess                       time.Time
-	end                               time.Time // where the run time of a job without end_time stops
+	id           *jobIdent
+	job          *huaweicloud.Job
+	ok, vanished bool
+	fams         uint32 // bit f.index set: the job may have samples of family f (see families)
+	lastSuccess  time.Time
+	end          time.Time // where the run time of a job without end_time stops
 }
 
 // views appends a view of every exported job to buf, in the collector's sorted job order, retiring the
@@ -153,9 +154,7 @@ func (c *Collector) views(buf []jobView) ([]jobView, time.Time) {
 		if e.dropped {
 			continue
 		}
-		w := e.watched
-		v := jobView{service: string(w.Target.Service), region: w.Target.Region, projectID: w.Target.ProjectID, jobID: w.JobID,
-			job: e.job, ok: e.ok, vanished: e.vanished, lastSuccess: e.lastSuccess, end: now}
+		v := jobView{job: e.job, ok: e.ok, vanished: e.vanished, lastSuccess: e.lastSuccess, end: now}
 		jobType := ""
 		if e.job != nil {
 			switch {
@@ -164,11 +163,13 @@ func (c *Collector) views(buf []jobView) ([]jobView, time.Time) {
 			case e.job.Final():
 				v.end = e.seenFinalAt // used only when the API gives no end_time
 			}
-			_, v.failed = firstFailure(e.job)
 			jobType = e.job.JobType
 		}
-		v.plain = !needsEscape(v.service) && !needsEscape(v.region) && !needsEscape(v.projectID) &&
-			!needsEscape(v.jobID) && !needsEscape(jobType)
+		if e.ident == nil || e.ident.jobType != jobType {
+			e.ident = newJobIdent(e.watched, jobType)
+		}
+		v.id = e.ident
+		v.fams = v.families()
 		buf = append(buf, v)
 	}
 	return buf, now
@@ -178,10 +179,10 @@ func (c *Collector) views(buf []jobView) ([]jobView, time.Time) {
 // space with room for 8 label values (reused from job to job: no allocation per job); the values fn is
 // given are only valid during the call.
 func (v *jobView) samples(lv []string, want *family, fn func(f *family, lv []string, v float64)) {
-	if want != nil && !v.has(want) {
+	if want != nil && v.fams&(1<<want.index) == 0 {
 		return
 	}
-	lv = append(lv[:0], v.service, v.region, v.projectID, v.jobID)
+	lv = append(lv[:0], v.id.service, v.id.region, v.id.projectID, v.id.jobID)
 	if want == nil || want == querySuccessFam {
 		fn(querySuccessFam, lv, boolValue(v.ok))
 	}
@@ -193,33 +194,44 @@ func (v *jobView) samples(lv []string, want *family, fn func(f *family, lv []str
 	}
 }
 
-// has tells cheaply whether the job may have samples of family f: WriteText walks every job once per
-// family, and most jobs have none of the rarer families (failures, vanished, progress).
-func (v *jobView) has(f *family) bool {
+// families tells which families the job may have samples of, as a set of bits (1 << family.index):
+// WriteText walks the views once per family, and testing a bit of the view spares it reading the
+// answers of the many jobs without samples of the rarer families (failures, vanished, progress).
+func (v *jobView) families() uint32 {
+	set := func(fs ...*family) (m uint32) {
+		for _, f := range fs {
+			m |= 1 << f.index
+		}
+		return m
+	}
+	m := set(querySuccessFam)
+	if !v.lastSuccess.IsZero() {
+		m |= set(lastQueryFam)
+	}
 	j := v.job
-	switch f {
-	case querySuccessFam:
-		return true
-	case lastQueryFam:
-		return !v.lastSuccess.IsZero()
-	case vanishedFam:
-		return v.vanished && j != nil
-	case failuresFam, failureInfoFam:
-		return v.failed
+	if j == nil {
+		return m
 	}
-	switch {
-	case j == nil:
-		return false
-	case f == progressFam:
-		return j.HasProgress
-	case f == endFam:
-		return !j.EndTime.IsZero()
-	case f == startFam, f == durationFam:
-		return !j.BeginTime.IsZero()
-	case f == subJobsByStatusFam:
-		return len(j.SubJobs) > 0
+	m |= set(statusFam, subJobsFam)
+	if v.vanished {
+		m |= set(vanishedFam)
 	}
-	return true
+	if _, failed := firstFailure(j); failed {
+		m |= set(failuresFam, failureInfoFam)
+	}
+	if j.HasProgress {
+		m |= set(progressFam)
+	}
+	if !j.EndTime.IsZero() {
+		m |= set(endFam)
+	}
+	if !j.BeginTime.IsZero() {
+		m |= set(startFam, durationFam)
+	}
+	if len(j.SubJobs) > 0 {
+		m |= set(subJobsByStatusFam)
+	}
+	return m
 }
 
 // jobSamples emits the samples of one answered job, of family want only when want is not nil; lv holds
