@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unique"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -607,6 +608,7 @@ func (c *Collector) sanitize(job *huaweicloud.Job) *huaweicloud.Job {
 	fix("status", &j.Status, maxStatusLen)
 	fix("job_type", &j.JobType, maxIDLen)
 	fix("error_code", &j.ErrorCode, maxStatusLen)
+	j.Status, j.JobType, j.ErrorCode = intern(j.Status), intern(j.JobType), intern(j.ErrorCode)
 	fix("fail_reason", &j.FailReason, maxReasonLen)
 	fix("resource_id", &j.ResourceID, maxIDLen)
 	if len(j.SubJobs) > 0 {
@@ -619,8 +621,19 @@ func (c *Collector) sanitize(job *huaweicloud.Job) *huaweicloud.Job {
 			// Not exported as labels, but kept in memory and shown on the landing page.
 			fix("job_type", &sj.JobType, maxIDLen)
 			fix("job_id", &sj.JobID, maxIDLen)
+			sj.Status, sj.JobType, sj.ErrorCode = intern(sj.Status), intern(sj.JobType), intern(sj.ErrorCode)
 			j.SubJobs[i] = sj
 		}
 	}
 	return &j
+}
+
+// intern returns the one copy of s that every job shares: statuses, job types and error codes repeat
+// across thousands of jobs. A documented status becomes the package's constant, so that the status tests
+// every scrape makes of every job (Final) compare pointers, not bytes.
+func intern(s string) string {
+	if i := statusIndex(s); i >= 0 {
+		return knownStatuses[i]
+	}
+	return unique.Make(s).Value()
 }

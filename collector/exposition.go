@@ -33,7 +33,7 @@ func (c *Collector) WriteText(w io.Writer) error {
 	out := &lineWriter{w: w, b: (*bp)[:0]}
 	defer func() { *bp = out.b[:0] }()
 
-	lv := make([]string, 0, 8)
+	lv := make([]string, baseLabels, 8) // base values stay empty: sample writes them from the job's jobIdent
 	started := false
 	emit := func(f *family, lv []string, v float64) {
 		if !started {
@@ -67,10 +67,10 @@ var (
 
 // lineWriter formats sample lines into b and hands b to w whenever it holds flushAt bytes.
 type lineWriter struct {
-	w     io.Writer
-	b     []byte
-	err   error
-	id    *jobIdent // the job whose samples are being written
+	w   io.Writer
+	b   []byte
+	err error
+	id  *jobIdent // the job whose samples are being written
 }
 
 func (l *lineWriter) header(f *family) {

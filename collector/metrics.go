@@ -119,8 +119,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 // Collect sends the metrics of every watched job from memory; Refresh is what talks to the API.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	views, _ := c.views(nil)
-	lv := make([]string, 0, 8)
+	lv := make([]string, baseLabels, 8)
 	for i := range views {
+		views[i].id.values(lv)
 		views[i].samples(lv, nil, func(f *family, lv []string, v float64) {
 			ch <- prometheus.MustNewConstMetric(f.desc, prometheus.GaugeValue, v, lv...)
 		})
@@ -131,12 +132,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 // holds no lock: a slow scraper must not block the queries of another. The answer itself (job) is
 // never changed once recorded, only replaced, so it is shared, not copied.
 type jobView struct {
-	id           *jobIdent
-	job          *huaweicloud.Job
-	ok, vanished bool
-	fams         uint32 // bit f.index set: the job may have samples of family f (see families)
-	lastSuccess  time.Time
-	end          time.Time // where the run time of a job without end_time stops
+	id  *jobIdent
+	job *huaweicloud.Job
+	// lastSuccess (0: never) and end, where the run time of a job without end_time stops, in Unix
+	// nanoseconds: a view is 40 bytes, and one is made per job and pull.
+	lastSuccess, end int64
+	fams             uint32 // bit f.index set: the job may have samples of family f (see families)
+	ok, vanished     bool
 }
 
 // views appends a view of every exported job to buf, in the collector's sorted job order, retiring the
@@ -154,14 +156,14 @@ func (c *Collector) views(buf []jobView) ([]jobView, time.Time) {
 		if e.dropped {
 			continue
 		}
-		v := jobView{job: e.job, ok: e.ok, vanished: e.vanished, lastSuccess: e.lastSuccess, end: now}
+		v := jobView{job: e.job, ok: e.ok, vanished: e.vanished, lastSuccess: unixNanos(e.lastSuccess), end: now.UnixNano()}
 		jobType := ""
 		if e.job != nil {
 			switch {
 			case e.vanished:
-				v.end = e.lastSuccess // when it was last seen: its run time is unknown past that
+				v.end = unixNanos(e.lastSuccess) // when it was last seen: its run time is unknown past that
 			case e.job.Final():
-				v.end = e.seenFinalAt // used only when the API gives no end_time
+				v.end = unixNanos(e.seenFinalAt) // used only when the API gives no end_time
 			}
 			jobType = e.job.JobType
 		}
@@ -175,22 +177,21 @@ func (c *Collector) views(buf []jobView) ([]jobView, time.Time) {
 	return buf, now
 }
 
-// samples calls fn with the samples of the job, of family want only when want is not nil. lv is scratch
-// space with room for 8 label values (reused from job to job: no allocation per job); the values fn is
-// given are only valid during the call.
+// samples calls fn with the samples of the job, of family want only when want is not nil. lv holds the
+// job's five base label values (jobLabels order; WriteText, which writes them from the job's rendered
+// labels, leaves them empty) with room for 3 more; the values fn is given are only valid during the call.
 func (v *jobView) samples(lv []string, want *family, fn func(f *family, lv []string, v float64)) {
 	if want != nil && v.fams&(1<<want.index) == 0 {
 		return
 	}
-	lv = append(lv[:0], v.id.service, v.id.region, v.id.projectID, v.id.jobID)
 	if want == nil || want == querySuccessFam {
-		fn(querySuccessFam, lv, boolValue(v.ok))
+		fn(querySuccessFam, lv[:4], boolValue(v.ok))
 	}
-	if !v.lastSuccess.IsZero() && (want == nil || want == lastQueryFam) {
-		fn(lastQueryFam, lv, unixSeconds(v.lastSuccess))
+	if v.lastSuccess != 0 && (want == nil || want == lastQueryFam) {
+		fn(lastQueryFam, lv[:4], float64(v.lastSuccess/1e6)/1e3)
 	}
 	if v.job != nil && want != querySuccessFam && want != lastQueryFam {
-		jobSamples(append(lv, v.job.JobType), v.job, v.end, v.vanished, want, fn)
+		jobSamples(lv[:5], v.job, time.Unix(0, v.end), v.vanished, want, fn)
 	}
 }
 
@@ -205,7 +206,7 @@ func (v *jobView) families() uint32 {
 		return m
 	}
 	m := set(querySuccessFam)
-	if !v.lastSuccess.IsZero() {
+	if v.lastSuccess != 0 {
 		m |= set(lastQueryFam)
 	}
 	j := v.job
@@ -239,45 +240,62 @@ func (v *jobView) families() uint32 {
 // now while it runs, when it was first seen final, or when it was last seen for a vanished job, whose
 // status series are all 0: the API no longer says it is in any state.
 func jobSamples(lv []string, j *huaweicloud.Job, end time.Time, vanished bool, want *family, fn func(f *family, lv []string, v float64)) {
+	if want != nil {
+		familySamples(want, lv, j, end, vanished, fn)
+		return
+	}
+	for _, f := range families {
+		if f != querySuccessFam && f != lastQueryFam {
+			familySamples(f, lv, j, end, vanished, fn)
+		}
+	}
+}
+
+// familySamples emits the samples of family f of one answered job (see jobSamples). One family at a
+// time, because WriteText writes the families one after the other.
+func familySamples(f *family, lv []string, j *huaweicloud.Job, end time.Time, vanished bool, fn func(f *family, lv []string, v float64)) {
 	n := len(lv)
-	wants := func(f *family) bool { return want == nil || want == f }
-	one := func(f *family, v float64, extra ...string) { fn(f, append(lv[:n], extra...), v) }
-
-	status := j.Status
-	if wants(statusFam) {
+	one := func(v float64, extra ...string) { fn(f, append(lv[:n], extra...), v) }
+	switch f {
+	case statusFam:
 		for _, s := range knownStatuses {
-			one(statusFam, boolValue(s == status && !vanished), s)
+			one(boolValue(s == j.Status && !vanished), s)
 		}
-		if !knownStatus(status) {
-			one(statusFam, boolValue(!vanished), status)
+		if !knownStatus(j.Status) {
+			one(boolValue(!vanished), j.Status)
 		}
-	}
-	if vanished && wants(vanishedFam) {
-		one(vanishedFam, 1, status)
-	}
-	if j.HasProgress && wants(progressFam) {
-		one(progressFam, j.Progress)
-	}
-
-	if !j.BeginTime.IsZero() {
-		if wants(startFam) {
-			one(startFam, unixSeconds(j.BeginTime))
+	case vanishedFam:
+		if vanished {
+			one(1, j.Status)
+		}
+	case progressFam:
+		if j.HasProgress {
+			one(j.Progress)
+		}
+	case startFam:
+		if !j.BeginTime.IsZero() {
+			one(unixSeconds(j.BeginTime))
+		}
+	case durationFam:
+		if j.BeginTime.IsZero() {
+			return
 		}
 		if !j.EndTime.IsZero() {
 			end = j.EndTime
 		}
-		if d := end.Sub(j.BeginTime).Seconds(); d >= 0 && wants(durationFam) {
-			one(durationFam, d)
+		if d := end.Sub(j.BeginTime).Seconds(); d >= 0 {
+			one(d)
 		}
-	}
-	if !j.EndTime.IsZero() && wants(endFam) {
-		one(endFam, unixSeconds(j.EndTime))
-	}
-
-	if wants(subJobsFam) {
-		one(subJobsFam, float64(j.SubJobsTotal))
-	}
-	if len(j.SubJobs) > 0 && wants(subJobsByStatusFam) {
+	case endFam:
+		if !j.EndTime.IsZero() {
+			one(unixSeconds(j.EndTime))
+		}
+	case subJobsFam:
+		one(float64(j.SubJobsTotal))
+	case subJobsByStatusFam:
+		if len(j.SubJobs) == 0 {
+			return
+		}
 		var counts [len(knownStatuses)]int
 		var other map[string]int
 		for _, sj := range j.SubJobs {
@@ -293,14 +311,12 @@ func jobSamples(lv []string, j *huaweicloud.Job, end time.Time, vanished bool, w
 		}
 		// Known statuses are always present so that progress queries see zeros, not gaps.
 		for i, s := range knownStatuses {
-			one(subJobsByStatusFam, float64(counts[i]), s)
+			one(float64(counts[i]), s)
 		}
 		for _, kv := range foldTail(other, maxOtherStatuses) {
-			one(subJobsByStatusFam, float64(kv.n), kv.key)
+			one(float64(kv.n), kv.key)
 		}
-	}
-
-	if wants(failuresFam) {
+	case failuresFam:
 		var failures map[string]int
 		for _, sj := range j.SubJobs {
 			if sj.Status == statusFail {
@@ -314,12 +330,11 @@ func jobSamples(lv []string, j *huaweicloud.Job, end time.Time, vanished bool, w
 			failures = map[string]int{errorCodeLabel(j.ErrorCode): 1}
 		}
 		for _, kv := range foldTail(failures, maxCodesPerJob) {
-			one(failuresFam, float64(kv.n), kv.key)
+			one(float64(kv.n), kv.key)
 		}
-	}
-	if wants(failureInfoFam) {
-		if f, ok := firstFailure(j); ok {
-			one(failureInfoFam, 1, errorCodeLabel(f.code), f.reason, f.resource)
+	case failureInfoFam:
+		if fl, ok := firstFailure(j); ok {
+			one(1, errorCodeLabel(fl.code), fl.reason, fl.resource)
 		}
 	}
 }
@@ -453,3 +468,11 @@ func boolValue(b bool) float64 {
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1e3 }
+
+// unixNanos is t in Unix nanoseconds, 0 for the zero time.
+func unixNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
