@@ -97,7 +97,7 @@ type Collector struct {
 	mu      sync.Mutex
 	opts    Options
 	sem     chan struct{}
-	sources map[string][]WatchedJob
+	sources map[string][]sourceJob
 	entries map[string]*entry
 	order   []*entry // entries sorted by key, rebuilt by SetJobs: stable exposition and landing page order
 	// scrapers holds the start of each scraper's previous pull.
@@ -155,7 +155,7 @@ func New(getter JobGetter, opts Options, logger log.Logger, options ...Option) *
 		getter:   getter,
 		logger:   logger,
 		now:      time.Now,
-		sources:  map[string][]WatchedJob{},
+		sources:  map[string][]sourceJob{},
 		entries:  map[string]*entry{},
 		scrapers: map[string]time.Time{},
 	}
@@ -193,6 +193,12 @@ func (c *Collector) SetGetter(g JobGetter) {
 	c.getter = g
 }
 
+// sourceJob is a job as one source lists it: 24 bytes where a WatchedJob is 150.
+type sourceJob struct {
+	target *huaweicloud.Target
+	jobID  string
+}
+
 // ConfigSource is the source name of the jobs listed in the config file.
 const ConfigSource = "config"
 
@@ -202,11 +208,20 @@ const ConfigSource = "config"
 // file when it lists the job, else of the first source by name: the same answer on every reload.
 // A sharded collector (WithShard) keeps only the jobs of its shard.
 func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
-	mine := make([]WatchedJob, 0, len(jobs)/max(int(c.shardCount), 1)+1)
+	// A source lists thousands of jobs over a handful of targets (one per project and service): each
+	// target is kept once, not once per job.
+	mine := make([]sourceJob, 0, len(jobs)/max(int(c.shardCount), 1)+1)
+	targets := map[huaweicloud.Target]*huaweicloud.Target{}
 	for _, w := range jobs {
-		if c.owns(w) {
-			mine = append(mine, w)
+		if !c.owns(w) {
+			continue
 		}
+		t := targets[w.Target]
+		if t == nil {
+			t = &w.Target
+			targets[w.Target] = t
+		}
+		mine = append(mine, sourceJob{t, w.JobID})
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -227,7 +242,8 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 	}
 	seen := make(map[string]struct{}, len(c.entries))
 	for _, name := range names {
-		for _, w := range c.sources[name] {
+		for _, sj := range c.sources[name] {
+			w := WatchedJob{Target: *sj.target, JobID: sj.jobID}
 			k := w.Key()
 			if _, dup := seen[k]; dup {
 				continue
