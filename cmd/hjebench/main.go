@@ -43,6 +43,7 @@ func main() {
 	exporter := flag.String("exporter", "", "exporter binary for the end-to-end runs (default: build this checkout)")
 	scaleJobs := flag.String("scale", "10000,100000", "watched jobs of the end-to-end runs, comma-separated (\"\": none)")
 	onlyScale := flag.Bool("only-scale", false, "run only the end-to-end runs")
+	cycles := flag.Int("cycles", 0, "measured steady cycles of each end-to-end run (0: 5, or 3 above 10,000 jobs)")
 	flag.Parse()
 
 	var rows []row
@@ -65,7 +66,7 @@ func main() {
 		metricsCost(add)
 	}
 	if *scaleJobs != "" {
-		runs, err := parseScale(*scaleJobs)
+		runs, err := parseScale(*scaleJobs, *cycles)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "hjebench: -scale:", err)
 			os.Exit(2)

@@ -297,26 +297,23 @@ func thousands(n int) string {
 }
 
 // parseScale turns "10000,100000" into runs: 10% of the jobs unfinished, the default concurrency up to
-// 10,000 jobs and 64 above, so that 100,000 jobs (10,000 queries a cycle) finish a cycle in seconds.
-func parseScale(s string) ([]scaleRun, error) {
+// 10,000 jobs and 64 above, so that 100,000 jobs (10,000 queries a cycle) finish a cycle in seconds;
+// 5 measured cycles up to 10,000 jobs and 3 above, unless cycles says otherwise.
+func parseScale(s string, cycles int) ([]scaleRun, error) {
 	var runs []scaleRun
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 10 {
 			return nil, fmt.Errorf("%q is not a job count of at least 10", f)
 		}
-		r := scaleRun{jobs: n, unfinished: n / 10, concurrency: concurrency, cycles: cyclesOverride(5)}
+		r := scaleRun{jobs: n, unfinished: n / 10, concurrency: concurrency, cycles: 5}
 		if n > 10000 {
 			r.concurrency, r.cycles = 64, 3
+		}
+		if cycles > 0 {
+			r.cycles = cycles
 		}
 		runs = append(runs, r)
 	}
 	return runs, nil
-}
-
-func cyclesOverride(n int) int {
-	if v, err := strconv.Atoi(os.Getenv("HJEBENCH_CYCLES")); err == nil {
-		return v
-	}
-	return n
 }
