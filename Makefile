@@ -55,10 +55,11 @@ checkmetrics: build
 	for i in $$(seq 50); do curl -fs http://127.0.0.1:19867/metrics >/tmp/hje-metrics.txt 2>/dev/null && break; sleep 0.2; done; \
 	promtool check metrics < /tmp/hje-metrics.txt
 
-# The figures of README's Performance section: the end-to-end command, then the Go benchmarks of the
+# The figures of README's Performance and Running at scale sections: hjebench (in-process figures, then
+# the built exporter as its own process at 10,000 and 100,000 jobs), then the Go benchmarks of the
 # /metrics path and the collector's heap.
-bench:
-	$(GO) run ./cmd/hjebench
+bench: build
+	$(GO) run ./cmd/hjebench -exporter=./$(BINARY)
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=20x ./collector
 
 # Renders the landing page in headless Chromium into docs/landing-page.png.

@@ -48,9 +48,9 @@ type exporter struct {
 
 // newExporter returns an exporter with nothing to watch yet; its discovery sources run until ctx ends
 // or stop is called.
-func newExporter(ctx context.Context, metrics *collector.ExporterMetrics, logger log.Logger) *exporter {
-	// The API client arrives with the first apply; nothing queries before it.
-	c := collector.New(nil, collector.Options{}, logger, collector.WithMetrics(metrics))
+func newExporter(ctx context.Context, metrics *collector.ExporterMetrics, logger log.Logger, opts ...collector.Option) *exporter {
+	// The API client arrives with the first apply; nothing queries before it. opts: e.g. the shard.
+	c := collector.New(nil, collector.Options{}, logger, append([]collector.Option{collector.WithMetrics(metrics)}, opts...)...)
 	return &exporter{
 		metrics:   metrics,
 		logger:    logger,
@@ -88,7 +88,8 @@ func (e *exporter) apply(cfg *config.Config, getenv func(string) string) error {
 		credEntries = append(credEntries, collector.CredentialsEntry{ProjectID: p.ProjectID, Region: p.Region, Provider: provider})
 		credConfigs = append(credConfigs, cc)
 		target := func(s huaweicloud.Service) huaweicloud.Target {
-			return huaweicloud.Target{Service: s, Region: p.Region, ProjectID: p.ProjectID, Endpoint: cfg.Endpoint(i, s), Provider: provider}
+			return huaweicloud.Target{Service: s, Region: p.Region, ProjectID: p.ProjectID, Endpoint: cfg.Endpoint(i, s), Provider: provider,
+				RateLimit: cfg.ProjectRateLimit(i)}
 		}
 		projects[i].targets = map[huaweicloud.Service]huaweicloud.Target{}
 		for _, s := range huaweicloud.JobServices {

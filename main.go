@@ -55,8 +55,13 @@ func run(args []string, stderr io.Writer) int {
 		healthURL     = app.Flag("healthcheck.url", "URL probed by --healthcheck instead of /-/healthy at --web.listen-address.").String()
 		toolkitFlags  = kingpinflag.AddFlags(app, ":19866")
 		listenSet     bool
+		shard         shardFlags
 	)
 	app.GetFlag("web.listen-address").IsSetByUser(&listenSet)
+	app.Flag("shard.index", "Index (0-based) of the shard of the watched jobs this replica keeps, of --shard.count: each job belongs to one shard by a hash of service/region/project_id/job_id.").
+		Default("0").IsSetByUser(&shard.indexSet).IntVar(&shard.index)
+	app.Flag("shard.count", "Number of shards the watched jobs are split into; every replica is given the same configuration.").Default("1").IntVar(&shard.count)
+	app.Flag("shard.from-pod-name", "Take --shard.index from the ordinal of the StatefulSet pod named in the POD_NAME environment variable (\"name-3\" is 3); needs --shard.count.").BoolVar(&shard.fromPodName)
 	setVersionFromBuildInfo()
 	app.Version(version.Print("huaweicloud-job-exporter"))
 	app.HelpFlag.Short('h')
@@ -102,7 +107,16 @@ func run(args []string, stderr io.Writer) int {
 		return 0
 	}
 
+	shardIndex, shardCount, err := shard.resolve(os.Getenv)
+	if err != nil {
+		level.Error(logger).Log("msg", "invalid sharding flags", "err", err)
+		return 1
+	}
+
 	level.Info(logger).Log("msg", "starting huaweicloud-job-exporter", "version", version.Info(), "build_context", version.BuildContext())
+	if shardCount > 1 {
+		level.Info(logger).Log("msg", "sharded: watching only this shard's jobs", "shard_index", shardIndex, "shard_count", shardCount)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -136,7 +150,7 @@ func run(args []string, stderr io.Writer) int {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	metrics := collector.NewExporterMetrics(selfReg)
-	ex := newExporter(ctx, metrics, logger)
+	ex := newExporter(ctx, metrics, logger, collector.WithShard(shardIndex, shardCount))
 	if err := ex.apply(cfg, os.Getenv); err != nil {
 		level.Error(logger).Log("msg", "cannot use configuration", "file", source, "err", err)
 		if errors.Is(err, config.ErrNoCredentials) {
@@ -146,7 +160,7 @@ func run(args []string, stderr io.Writer) int {
 	}
 	metrics.ReloadSuccess.Set(1)
 	metrics.ReloadSuccessTime.SetToCurrentTime()
-	selfReg.MustRegister(ex.collector.WatchedJobsCollector(), ex.credentialsMetrics)
+	selfReg.MustRegister(ex.collector.WatchedJobsCollector(), ex.collector.ShardInfoCollector(), ex.credentialsMetrics)
 
 	reloads := make(chan chan error)
 	go reloadLoop(ctx, reloads, func() error {

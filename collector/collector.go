@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unique"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -23,6 +24,13 @@ import (
 // JobGetter is the part of the API client the collector needs; tests substitute a fake.
 type JobGetter interface {
 	GetJob(ctx context.Context, t huaweicloud.Target, jobID string) (*huaweicloud.Job, error)
+}
+
+// Pacer is implemented by a JobGetter that rate-limits queries per project (huaweicloud.Client.WaitTurn).
+// The collector waits for a query's turn before it takes a concurrency slot, so queries held back by one
+// project's limit never hold the slots that another project's queries need.
+type Pacer interface {
+	WaitTurn(ctx context.Context, t huaweicloud.Target) (context.Context, error)
 }
 
 // Options are the tunables that come from the config file and may change on reload.
@@ -83,11 +91,13 @@ type Collector struct {
 	// waitHook runs when a Refresh starts waiting for queries another Refresh owns; tests use it to
 	// overlap two scrapes deterministically.
 	waitHook func()
+	// shardIndex of shardCount: the part of the jobs this replica watches (WithShard); count 0 = all.
+	shardIndex, shardCount uint64
 
 	mu      sync.Mutex
 	opts    Options
 	sem     chan struct{}
-	sources map[string][]WatchedJob
+	sources map[string][]sourceJob
 	entries map[string]*entry
 	order   []*entry // entries sorted by key, rebuilt by SetJobs: stable exposition and landing page order
 	// scrapers holds the start of each scraper's previous pull.
@@ -116,6 +126,7 @@ type entry struct {
 	dropped       bool      // discovered, but the API never knew it: not exported, never queried
 	fromConfig    bool      // listed in the config file, so never dropped: a typo there must stay visible
 	inflight      chan struct{}
+	ident         *jobIdent // label values as WriteText writes them, made by views
 
 	// loggedStatus remembers an unknown status string already logged for this job.
 	loggedStatus string
@@ -144,7 +155,7 @@ func New(getter JobGetter, opts Options, logger log.Logger, options ...Option) *
 		getter:   getter,
 		logger:   logger,
 		now:      time.Now,
-		sources:  map[string][]WatchedJob{},
+		sources:  map[string][]sourceJob{},
 		entries:  map[string]*entry{},
 		scrapers: map[string]time.Time{},
 	}
@@ -182,6 +193,12 @@ func (c *Collector) SetGetter(g JobGetter) {
 	c.getter = g
 }
 
+// sourceJob is a job as one source lists it: 24 bytes where a WatchedJob is 150.
+type sourceJob struct {
+	target *huaweicloud.Target
+	jobID  string
+}
+
 // ConfigSource is the source name of the jobs listed in the config file.
 const ConfigSource = "config"
 
@@ -189,13 +206,29 @@ const ConfigSource = "config"
 // its state, so a reload does not re-query finished jobs; a job no source lists any more is forgotten.
 // A job listed by several sources is watched once, with the target (credentials, endpoint) of the config
 // file when it lists the job, else of the first source by name: the same answer on every reload.
+// A sharded collector (WithShard) keeps only the jobs of its shard.
 func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
+	// A source lists thousands of jobs over a handful of targets (one per project and service): each
+	// target is kept once, not once per job.
+	mine := make([]sourceJob, 0, len(jobs)/max(int(c.shardCount), 1)+1)
+	targets := map[huaweicloud.Target]*huaweicloud.Target{}
+	for _, w := range jobs {
+		if !c.owns(w) {
+			continue
+		}
+		t := targets[w.Target]
+		if t == nil {
+			t = &w.Target
+			targets[w.Target] = t
+		}
+		mine = append(mine, sourceJob{t, w.JobID})
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(jobs) == 0 {
+	if len(mine) == 0 {
 		delete(c.sources, source)
 	} else {
-		c.sources[source] = append([]WatchedJob(nil), jobs...)
+		c.sources[source] = mine
 	}
 	names := make([]string, 0, len(c.sources))
 	for name := range c.sources {
@@ -209,7 +242,8 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 	}
 	seen := make(map[string]struct{}, len(c.entries))
 	for _, name := range names {
-		for _, w := range c.sources[name] {
+		for _, sj := range c.sources[name] {
+			w := WatchedJob{Target: *sj.target, JobID: sj.jobID}
 			k := w.Key()
 			if _, dup := seen[k]; dup {
 				continue
@@ -283,17 +317,21 @@ func (c *Collector) RefreshFor(ctx context.Context, scraper string) {
 		c.waitHook()
 	}
 
-	// Workers take the jobs in order; the shared semaphore still bounds queries across concurrent scrapes.
+	// Each project (region and project id) has its own workers, which take its jobs in order: a project
+	// held back by its rate limit (or slow to answer) delays only its own jobs. The shared semaphore still
+	// bounds the queries in flight across projects and concurrent scrapes.
 	var wg sync.WaitGroup
-	var next atomic.Int64
-	for range min(len(own), cap(sem)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := next.Add(1) - 1; i < int64(len(own)); i = next.Add(1) - 1 {
-				c.query(ctx, sem, own[i])
-			}
-		}()
+	for _, group := range byProject(own) {
+		var next atomic.Int64
+		for range min(len(group), cap(sem)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := next.Add(1) - 1; i < int64(len(group)); i = next.Add(1) - 1 {
+					c.query(ctx, sem, group[i])
+				}
+			}()
+		}
 	}
 	wg.Wait()
 	for _, ch := range waits {
@@ -305,6 +343,24 @@ func (c *Collector) RefreshFor(ctx context.Context, scraper string) {
 	if c.metrics != nil {
 		c.metrics.scrapeDuration.Set(c.now().Sub(start).Seconds())
 	}
+}
+
+// byProject splits entries by region and project, keeping their order within each.
+func byProject(entries []*entry) [][]*entry {
+	type key struct{ region, project string }
+	index := map[key]int{}
+	var groups [][]*entry
+	for _, e := range entries {
+		k := key{e.watched.Target.Region, e.watched.Target.ProjectID}
+		i, ok := index[k]
+		if !ok {
+			i = len(groups)
+			index[k] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], e)
+	}
+	return groups
 }
 
 // lastPull returns the start of the scraper's previous pull (zero when unknown) and records this one;
@@ -364,9 +420,18 @@ func (c *Collector) query(ctx context.Context, sem chan struct{}, e *entry) {
 
 	var job *huaweicloud.Job
 	var err error
+	qctx := ctx
+	if p, ok := getter.(Pacer); ok {
+		// Waiting for the project's turn holds no slot; a turn that would come after the deadline is
+		// refused at once, as throttled.
+		if qctx, err = p.WaitTurn(ctx, w.Target); err != nil {
+			c.record(e, nil, err)
+			return
+		}
+	}
 	select {
 	case sem <- struct{}{}:
-		job, err = getter.GetJob(ctx, w.Target, w.JobID)
+		job, err = getter.GetJob(qctx, w.Target, w.JobID)
 		<-sem
 	case <-ctx.Done():
 		// Never got a slot before the scrape deadline: the job was not refreshed this time.
@@ -559,6 +624,7 @@ func (c *Collector) sanitize(job *huaweicloud.Job) *huaweicloud.Job {
 	fix("status", &j.Status, maxStatusLen)
 	fix("job_type", &j.JobType, maxIDLen)
 	fix("error_code", &j.ErrorCode, maxStatusLen)
+	j.Status, j.JobType, j.ErrorCode = intern(j.Status), intern(j.JobType), intern(j.ErrorCode)
 	fix("fail_reason", &j.FailReason, maxReasonLen)
 	fix("resource_id", &j.ResourceID, maxIDLen)
 	if len(j.SubJobs) > 0 {
@@ -571,8 +637,19 @@ func (c *Collector) sanitize(job *huaweicloud.Job) *huaweicloud.Job {
 			// Not exported as labels, but kept in memory and shown on the landing page.
 			fix("job_type", &sj.JobType, maxIDLen)
 			fix("job_id", &sj.JobID, maxIDLen)
+			sj.Status, sj.JobType, sj.ErrorCode = intern(sj.Status), intern(sj.JobType), intern(sj.ErrorCode)
 			j.SubJobs[i] = sj
 		}
 	}
 	return &j
+}
+
+// intern returns the one copy of s that every job shares: statuses, job types and error codes repeat
+// across thousands of jobs. A documented status becomes the package's constant, so that the status tests
+// every scrape makes of every job (Final) compare pointers, not bytes.
+func intern(s string) string {
+	if i := statusIndex(s); i >= 0 {
+		return knownStatuses[i]
+	}
+	return unique.Make(s).Value()
 }

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"bufio"
-	"compress/gzip"
 	"context"
 	"io"
 	"net"
@@ -14,6 +13,9 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+	// klauspost/compress' gzip (BSD-3-Clause, as the Go standard library) writes the same format about
+	// twice as fast as compress/gzip at the same level; the answer of many jobs is megabytes per pull.
+	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 )

@@ -53,6 +53,7 @@ type family struct {
 	help   string
 	labels []string // all label names, in the order of label values
 	order  []int    // indexes of labels sorted by name: client_golang's exposition order, kept by WriteText
+	plan   []planItem
 	desc   *prometheus.Desc
 }
 
@@ -67,6 +68,7 @@ func newFamily(name, help string, labels []string) *family {
 		f.order[i] = i
 	}
 	sort.Slice(f.order, func(a, b int) bool { return labels[f.order[a]] < labels[f.order[b]] })
+	f.plan = plan(f)
 	families = append(families, f)
 	return f
 }
@@ -116,21 +118,36 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect sends the metrics of every watched job from memory; Refresh is what talks to the API.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	c.eachSample(nil, func(f *family, lv []string, v float64) {
-		ch <- prometheus.MustNewConstMetric(f.desc, prometheus.GaugeValue, v, lv...)
-	})
+	views, _ := c.views(nil)
+	lv := make([]string, baseLabels, 8)
+	for i := range views {
+		views[i].id.values(lv)
+		views[i].samples(lv, nil, func(f *family, lv []string, v float64) {
+			ch <- prometheus.MustNewConstMetric(f.desc, prometheus.GaugeValue, v, lv...)
+		})
+	}
 }
 
-// eachSample calls fn with every sample of every exported job, in the collector's sorted job order.
-// begin, when not nil, is called before each job's samples with its base labels (service, region,
-// project_id, job_id, job_type), which every sample of the job starts with. lv is only valid during
-// the call.
-func (c *Collector) eachSample(begin func(base []string), fn func(f *family, lv []string, v float64)) {
+// jobView is what the exposition needs of one job, copied under the lock so that writing the answer
+// holds no lock: a slow scraper must not block the queries of another. The answer itself (job) is
+// never changed once recorded, only replaced, so it is shared, not copied.
+type jobView struct {
+	id  *jobIdent
+	job *huaweicloud.Job
+	// lastSuccess (0: never) and end, where the run time of a job without end_time stops, in Unix
+	// nanoseconds: a view is 40 bytes, and one is made per job and pull.
+	lastSuccess, end int64
+	fams             uint32 // bit f.index set: the job may have samples of family f (see families)
+	ok, vanished     bool
+}
+
+// views appends a view of every exported job to buf, in the collector's sorted job order, retiring the
+// jobs that outlived FinalJobTTL, and returns it with the time it was taken at.
+func (c *Collector) views(buf []jobView) ([]jobView, time.Time) {
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ttl := c.opts.FinalJobTTL
-	lv := make([]string, 0, 8)
 	for _, e := range c.sorted() {
 		if e.expired(now, ttl) {
 			e.retired = true
@@ -139,69 +156,146 @@ func (c *Collector) eachSample(begin func(base []string), fn func(f *family, lv 
 		if e.dropped {
 			continue
 		}
-		w := e.watched
-		if begin != nil {
-			jobType := ""
-			if e.job != nil {
-				jobType = e.job.JobType
-			}
-			begin(append(lv[:0], string(w.Target.Service), w.Target.Region, w.Target.ProjectID, w.JobID, jobType))
-		}
-		lv = append(lv[:0], string(w.Target.Service), w.Target.Region, w.Target.ProjectID, w.JobID)
-		fn(querySuccessFam, lv, boolValue(e.ok))
-		if !e.lastSuccess.IsZero() {
-			fn(lastQueryFam, lv, unixSeconds(e.lastSuccess))
-		}
+		v := jobView{job: e.job, ok: e.ok, vanished: e.vanished, lastSuccess: unixNanos(e.lastSuccess), end: now.UnixNano()}
+		jobType := ""
 		if e.job != nil {
-			end := now
 			switch {
 			case e.vanished:
-				end = e.lastSuccess // when it was last seen: its run time is unknown past that
+				v.end = unixNanos(e.lastSuccess) // when it was last seen: its run time is unknown past that
 			case e.job.Final():
-				end = e.seenFinalAt // used only when the API gives no end_time
+				v.end = unixNanos(e.seenFinalAt) // used only when the API gives no end_time
 			}
-			jobSamples(append(lv, e.job.JobType), e.job, end, e.vanished, fn)
+			jobType = e.job.JobType
+		}
+		if e.ident == nil || e.ident.jobType != jobType {
+			e.ident = newJobIdent(e.watched, jobType)
+		}
+		v.id = e.ident
+		v.fams = v.families()
+		buf = append(buf, v)
+	}
+	return buf, now
+}
+
+// samples calls fn with the samples of the job, of family want only when want is not nil. lv holds the
+// job's five base label values (jobLabels order; WriteText, which writes them from the job's rendered
+// labels, leaves them empty) with room for 3 more; the values fn is given are only valid during the call.
+func (v *jobView) samples(lv []string, want *family, fn func(f *family, lv []string, v float64)) {
+	if want != nil && v.fams&(1<<want.index) == 0 {
+		return
+	}
+	if want == nil || want == querySuccessFam {
+		fn(querySuccessFam, lv[:4], boolValue(v.ok))
+	}
+	if v.lastSuccess != 0 && (want == nil || want == lastQueryFam) {
+		fn(lastQueryFam, lv[:4], float64(v.lastSuccess/1e6)/1e3)
+	}
+	if v.job != nil && want != querySuccessFam && want != lastQueryFam {
+		jobSamples(lv[:5], v.job, time.Unix(0, v.end), v.vanished, want, fn)
+	}
+}
+
+// families tells which families the job may have samples of, as a set of bits (1 << family.index):
+// WriteText walks the views once per family, and testing a bit of the view spares it reading the
+// answers of the many jobs without samples of the rarer families (failures, vanished, progress).
+func (v *jobView) families() uint32 {
+	set := func(fs ...*family) (m uint32) {
+		for _, f := range fs {
+			m |= 1 << f.index
+		}
+		return m
+	}
+	m := set(querySuccessFam)
+	if v.lastSuccess != 0 {
+		m |= set(lastQueryFam)
+	}
+	j := v.job
+	if j == nil {
+		return m
+	}
+	m |= set(statusFam, subJobsFam)
+	if v.vanished {
+		m |= set(vanishedFam)
+	}
+	if _, failed := firstFailure(j); failed {
+		m |= set(failuresFam, failureInfoFam)
+	}
+	if j.HasProgress {
+		m |= set(progressFam)
+	}
+	if !j.EndTime.IsZero() {
+		m |= set(endFam)
+	}
+	if !j.BeginTime.IsZero() {
+		m |= set(startFam, durationFam)
+	}
+	if len(j.SubJobs) > 0 {
+		m |= set(subJobsByStatusFam)
+	}
+	return m
+}
+
+// jobSamples emits the samples of one answered job, of family want only when want is not nil; lv holds
+// the job labels and has room to append. end is where the run time stops when the job has no end_time:
+// now while it runs, when it was first seen final, or when it was last seen for a vanished job, whose
+// status series are all 0: the API no longer says it is in any state.
+func jobSamples(lv []string, j *huaweicloud.Job, end time.Time, vanished bool, want *family, fn func(f *family, lv []string, v float64)) {
+	if want != nil {
+		familySamples(want, lv, j, end, vanished, fn)
+		return
+	}
+	for _, f := range families {
+		if f != querySuccessFam && f != lastQueryFam {
+			familySamples(f, lv, j, end, vanished, fn)
 		}
 	}
 }
 
-// jobSamples emits the samples of one answered job; lv holds the job labels and has room to append. end
-// is where the run time stops when the job has no end_time: now while it runs, when it was first seen
-// final, or when it was last seen for a vanished job, whose status series are all 0: the API no longer
-// says it is in any state.
-func jobSamples(lv []string, j *huaweicloud.Job, end time.Time, vanished bool, fn func(f *family, lv []string, v float64)) {
+// familySamples emits the samples of family f of one answered job (see jobSamples). One family at a
+// time, because WriteText writes the families one after the other.
+func familySamples(f *family, lv []string, j *huaweicloud.Job, end time.Time, vanished bool, fn func(f *family, lv []string, v float64)) {
 	n := len(lv)
-	one := func(f *family, v float64, extra ...string) { fn(f, append(lv[:n], extra...), v) }
-
-	status := j.Status
-	for _, s := range knownStatuses {
-		one(statusFam, boolValue(s == status && !vanished), s)
-	}
-	if !knownStatus(status) {
-		one(statusFam, boolValue(!vanished), status)
-	}
-	if vanished {
-		one(vanishedFam, 1, status)
-	}
-	if j.HasProgress {
-		one(progressFam, j.Progress)
-	}
-
-	if !j.BeginTime.IsZero() {
-		one(startFam, unixSeconds(j.BeginTime))
+	one := func(v float64, extra ...string) { fn(f, append(lv[:n], extra...), v) }
+	switch f {
+	case statusFam:
+		for _, s := range knownStatuses {
+			one(boolValue(s == j.Status && !vanished), s)
+		}
+		if !knownStatus(j.Status) {
+			one(boolValue(!vanished), j.Status)
+		}
+	case vanishedFam:
+		if vanished {
+			one(1, j.Status)
+		}
+	case progressFam:
+		if j.HasProgress {
+			one(j.Progress)
+		}
+	case startFam:
+		if !j.BeginTime.IsZero() {
+			one(unixSeconds(j.BeginTime))
+		}
+	case durationFam:
+		if j.BeginTime.IsZero() {
+			return
+		}
 		if !j.EndTime.IsZero() {
 			end = j.EndTime
 		}
 		if d := end.Sub(j.BeginTime).Seconds(); d >= 0 {
-			one(durationFam, d)
+			one(d)
 		}
-	}
-	if !j.EndTime.IsZero() {
-		one(endFam, unixSeconds(j.EndTime))
-	}
-
-	one(subJobsFam, float64(j.SubJobsTotal))
-	if len(j.SubJobs) > 0 {
+	case endFam:
+		if !j.EndTime.IsZero() {
+			one(unixSeconds(j.EndTime))
+		}
+	case subJobsFam:
+		one(float64(j.SubJobsTotal))
+	case subJobsByStatusFam:
+		if len(j.SubJobs) == 0 {
+			return
+		}
 		var counts [len(knownStatuses)]int
 		var other map[string]int
 		for _, sj := range j.SubJobs {
@@ -217,30 +311,31 @@ func jobSamples(lv []string, j *huaweicloud.Job, end time.Time, vanished bool, f
 		}
 		// Known statuses are always present so that progress queries see zeros, not gaps.
 		for i, s := range knownStatuses {
-			one(subJobsByStatusFam, float64(counts[i]), s)
+			one(float64(counts[i]), s)
 		}
 		for _, kv := range foldTail(other, maxOtherStatuses) {
-			one(subJobsByStatusFam, float64(kv.n), kv.key)
+			one(float64(kv.n), kv.key)
 		}
-	}
-
-	var failures map[string]int
-	for _, sj := range j.SubJobs {
-		if sj.Status == statusFail {
-			if failures == nil {
-				failures = map[string]int{}
+	case failuresFam:
+		var failures map[string]int
+		for _, sj := range j.SubJobs {
+			if sj.Status == statusFail {
+				if failures == nil {
+					failures = map[string]int{}
+				}
+				failures[errorCodeLabel(sj.ErrorCode)]++
 			}
-			failures[errorCodeLabel(sj.ErrorCode)]++
 		}
-	}
-	if failures == nil && j.Status == statusFail {
-		failures = map[string]int{errorCodeLabel(j.ErrorCode): 1}
-	}
-	for _, kv := range foldTail(failures, maxCodesPerJob) {
-		one(failuresFam, float64(kv.n), kv.key)
-	}
-	if f, ok := firstFailure(j); ok {
-		one(failureInfoFam, 1, errorCodeLabel(f.code), f.reason, f.resource)
+		if failures == nil && j.Status == statusFail {
+			failures = map[string]int{errorCodeLabel(j.ErrorCode): 1}
+		}
+		for _, kv := range foldTail(failures, maxCodesPerJob) {
+			one(float64(kv.n), kv.key)
+		}
+	case failureInfoFam:
+		if fl, ok := firstFailure(j); ok {
+			one(1, errorCodeLabel(fl.code), fl.reason, fl.resource)
+		}
 	}
 }
 
@@ -373,3 +468,11 @@ func boolValue(b bool) float64 {
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1e3 }
+
+// unixNanos is t in Unix nanoseconds, 0 for the zero time.
+func unixNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}

@@ -30,9 +30,11 @@ type Config struct {
 	MinQueryInterval model.Duration `yaml:"min_query_interval"`
 	FinalJobTTL      model.Duration `yaml:"final_job_ttl"`
 	// PendingPaymentQueryInterval: how often a PENDING_PAYMENT job is asked again (it may wait 14 days).
-	PendingPaymentQueryInterval model.Duration   `yaml:"pending_payment_query_interval"`
-	HTTPClient                  HTTPClientConfig `yaml:"http_client,omitempty"`
-	Projects                    []Project        `yaml:"projects"`
+	PendingPaymentQueryInterval model.Duration `yaml:"pending_payment_query_interval"`
+	// RateLimit is the rate limit of every project without its own.
+	RateLimit  RateLimit        `yaml:"rate_limit"`
+	HTTPClient HTTPClientConfig `yaml:"http_client,omitempty"`
+	Projects   []Project        `yaml:"projects"`
 }
 
 // HTTPClientConfig is the part of prometheus/common's HTTP client settings that makes sense for a client
@@ -76,6 +78,7 @@ type Project struct {
 	Endpoints   map[string]string `yaml:"endpoints,omitempty"`
 	Jobs        []JobRef          `yaml:"jobs,omitempty"`
 	Discovery   Discovery         `yaml:"discovery,omitempty"`
+	RateLimit   *RateLimit        `yaml:"rate_limit,omitempty"`
 }
 
 // JobRef names one job to watch.
@@ -119,6 +122,7 @@ func defaultConfig() Config {
 		FinalJobTTL:      defaultFinalJobTTL,
 
 		PendingPaymentQueryInterval: defaultPendingPayment,
+		RateLimit:                   RateLimit{RequestsPerSecond: defaultRateLimitRPS, Burst: defaultRateLimitBurst},
 	}
 }
 
@@ -277,6 +281,7 @@ func (c *Config) Targets(getenv func(string) string) ([]huaweicloud.Target, erro
 				ProjectID:   p.ProjectID,
 				Endpoint:    c.Endpoint(i, s),
 				Credentials: creds,
+				RateLimit:   c.ProjectRateLimit(i),
 			})
 		}
 	}

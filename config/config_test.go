@@ -51,6 +51,7 @@ func TestLoadGood(t *testing.T) {
 		FinalJobTTL:      dur(12 * time.Hour),
 
 		PendingPaymentQueryInterval: dur(5 * time.Minute),
+		RateLimit:                   config.RateLimit{RequestsPerSecond: 50, Burst: 80},
 		HTTPClient: config.HTTPClientConfig{
 			TLSConfig: commonconfig.TLSConfig{
 				CAFile:     "/etc/huaweicloud-job-exporter/ca.pem",
@@ -92,6 +93,7 @@ func TestLoadGood(t *testing.T) {
 					},
 					Files: []string{"/etc/huaweicloud-job-exporter/jobs/*.yml"},
 				},
+				RateLimit: &config.RateLimit{RequestsPerSecond: 2.5, Burst: 5}, // burst: two seconds' worth
 			},
 			{
 				Region:    "cn-north-4",
@@ -135,6 +137,8 @@ projects:
 		{"cts.interval", c.Projects[0].Discovery.CTS.Interval, dur(time.Minute)},
 		{"cts.lookback", c.Projects[0].Discovery.CTS.Lookback, dur(24 * time.Hour)},
 		{"cts.services", c.Projects[0].Discovery.CTS.Services, huaweicloud.CTSDefaultServices},
+		{"rate_limit", c.RateLimit, config.RateLimit{RequestsPerSecond: 100, Burst: 200}},
+		{"projects[0].rate_limit", c.ProjectRateLimit(0), huaweicloud.RateLimit{RequestsPerSecond: 100, Burst: 200}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !reflect.DeepEqual(tc.got, tc.want) {
@@ -157,7 +161,7 @@ projects:
 var badConfigs = map[string]string{
 	"bad-empty.yml":              `empty config`,
 	"bad-malformed.yml":          `yaml: line 3: did not find expected '-' indicator`,
-	"bad-unknown-key.yml":        `line 2: foo: unknown field (valid: credentials, timeout, concurrency, min_query_interval, final_job_ttl, pending_payment_query_interval, http_client, projects)`,
+	"bad-unknown-key.yml":        `line 2: foo: unknown field (valid: credentials, timeout, concurrency, min_query_interval, final_job_ttl, pending_payment_query_interval, rate_limit, http_client, projects)`,
 	"bad-unknown-nested-key.yml": `line 6: projects[0].discovery.cts.intervall: unknown field (valid: enabled, services, interval, lookback)`,
 	"bad-unknown-key-flow.yml":   `line 5: projects[0].discovery.cts.enable: unknown field (valid: enabled, services, interval, lookback)`,
 	"bad-duplicate-key.yml":      `line 2: timeout: set twice`,
@@ -198,11 +202,13 @@ var badConfigs = map[string]string{
 	"bad-credentials-static-file.yml":         `credentials.source: static takes no *_file keys (use source: file, whose files are re-read when they change)`,
 	"bad-credentials-federated.yml":           `credentials.metadata_url: not used by source federated; credentials.iam_endpoint: "iam.example.com" is not a base URL (expected http(s)://host[:port], no path, query or fragment)`,
 
-	"bad-timeout-zero.yml":          `timeout: must be greater than 0 and at most 5m (got 0s)`,
-	"bad-timeout-too-long.yml":      `timeout: must be greater than 0 and at most 5m (got 10m)`,
-	"bad-concurrency-zero.yml":      `concurrency: must be between 1 and 1024 (got 0)`,
-	"bad-concurrency-too-high.yml":  `concurrency: must be between 1 and 1024 (got 1025)`,
-	"bad-final-job-ttl.yml":         `final_job_ttl: must be at least 1m (got 30s)`,
+	"bad-timeout-zero.yml":         `timeout: must be greater than 0 and at most 5m (got 0s)`,
+	"bad-timeout-too-long.yml":     `timeout: must be greater than 0 and at most 5m (got 10m)`,
+	"bad-concurrency-zero.yml":     `concurrency: must be between 1 and 1024 (got 0)`,
+	"bad-concurrency-too-high.yml": `concurrency: must be between 1 and 1024 (got 1025)`,
+	"bad-final-job-ttl.yml":        `final_job_ttl: must be at least 1m (got 30s)`,
+	"bad-rate-limit.yml": `rate_limit.requests_per_second: must be between 0 (no limit) and 100000 (got -1); ` +
+		`projects[0].rate_limit.burst: must be at least 1 (got -5)`,
 	"bad-http-client-proxy.yml":     `http_client: if no_proxy is configured, proxy_url must also be configured`,
 	"bad-http-client-tls.yml":       `line 3: http_client.tls_config: at most one of ca, ca_file & ca_ref must be configured`,
 	"bad-http-client-proxy-url.yml": `line 2: http_client.proxy_url: parse "http://proxy example:3128": invalid character " " in host name`,
@@ -513,13 +519,14 @@ func TestTargets(t *testing.T) {
 		region, id string
 		creds      huaweicloud.Credentials
 		endpoints  []string
+		limit      huaweicloud.RateLimit
 	}{
 		{"ap-southeast-1", "0123456789abcdef0123456789abcdef", huaweicloud.Credentials{AccessKey: "PAK", SecretKey: "PSK"}, []string{
 			"https://ecs.ap-southeast-1.myhuaweicloud.com", "http://127.0.0.1:18002",
-			"https://bms.internal.example:8443", "https://ims.internal.example"}},
+			"https://bms.internal.example:8443", "https://ims.internal.example"}, huaweicloud.RateLimit{RequestsPerSecond: 2.5, Burst: 5}},
 		{"cn-north-4", "fedcba9876543210fedcba9876543210", top, []string{
 			"https://ecs.cn-north-4.myhuaweicloud.com", "https://evs.cn-north-4.myhuaweicloud.com",
-			"https://bms.cn-north-4.myhuaweicloud.com", "https://ims.cn-north-4.myhuaweicloud.com"}},
+			"https://bms.cn-north-4.myhuaweicloud.com", "https://ims.cn-north-4.myhuaweicloud.com"}, huaweicloud.RateLimit{RequestsPerSecond: 50, Burst: 80}},
 	} {
 		for i, s := range huaweicloud.JobServices {
 			// The services without an override in testdata/config/good.yml get the table's default
@@ -528,7 +535,7 @@ func TestTargets(t *testing.T) {
 			if i < len(p.endpoints) {
 				ep = p.endpoints[i]
 			}
-			want = append(want, huaweicloud.Target{Service: s, Region: p.region, ProjectID: p.id, Endpoint: ep, Credentials: p.creds})
+			want = append(want, huaweicloud.Target{Service: s, Region: p.region, ProjectID: p.id, Endpoint: ep, Credentials: p.creds, RateLimit: p.limit})
 		}
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -67,6 +67,7 @@ func (c *Config) Validate() error {
 	if time.Duration(c.FinalJobTTL) < minFinalJobTTL {
 		v.addf("final_job_ttl: must be at least 1m (got %s)", human(c.FinalJobTTL))
 	}
+	v.rateLimit("rate_limit", &c.RateLimit)
 	if err := c.HTTPClient.TLSConfig.Validate(); err != nil {
 		v.addf("http_client: %s", err)
 	}
@@ -126,6 +127,9 @@ func (v *validator) project(path string, p *Project) {
 		v.credentials(path+".credentials", p.Credentials)
 	}
 	v.endpoints(path+".endpoints", p.Endpoints)
+	if p.RateLimit != nil {
+		v.rateLimit(path+".rate_limit", p.RateLimit)
+	}
 
 	type key struct {
 		service huaweicloud.Service

@@ -45,6 +45,8 @@ type Client struct {
 	keys     map[string]*keyState
 	perms    map[permKey]*permState
 	limiters map[string]*adaptiveLimiter // by endpoint host and access key
+
+	projects projectLimiters // the configured rate limit of each project and region
 }
 
 // keyState guards one access key. It is a gate with three states:
@@ -322,6 +324,9 @@ func (c *Client) get(ctx context.Context, t Target, segments []string, query url
 		if err := c.permitted(pk); err != nil {
 			return 0, nil, err
 		}
+		if err := c.paceAttempt(ctx, t, attempt); err != nil {
+			return 0, nil, err
+		}
 		if lim != nil {
 			if err := lim.wait(ctx, c.now, c.sleep); err != nil {
 				return 0, nil, fmt.Errorf("%w: %w", errPaced, err)
@@ -443,8 +448,11 @@ func (c *Client) once(ctx context.Context, t Target, creds Credentials, u *url.U
 	if rerr != nil {
 		return 0, nil, rerr
 	}
-	// ECS answers flow control with HTTP 202 and an error body; it must not pass for a job.
-	if bytes.Contains(body, []byte(`"code"`)) || bytes.Contains(body, []byte(`"error_code"`)) {
+	// ECS answers flow control with HTTP 202 and an error body; it must not pass for a job. Only a
+	// throttling code makes a 2xx body an error here, so a body that names none is not parsed twice:
+	// job answers carry "error_code" too, and parsing each of them again cost a tenth of the CPU of a
+	// scrape cycle.
+	if mayBeThrottled(body) {
 		if code, msg, ok := parseAPIError(body); ok {
 			e := bodyError(t.Service, resp.StatusCode, code, msg)
 			e.RequestID, e.Host = capText(resp.Header.Get("X-Request-Id"), maxIDBytes), u.Host
@@ -455,6 +463,13 @@ func (c *Client) once(ctx context.Context, t Target, creds Credentials, u *url.U
 		}
 	}
 	return resp.StatusCode, body, nil
+}
+
+// mayBeThrottled tells whether a 2xx body may hold an error that APIError.Throttled accepts: it names
+// Common.0024, Common.1503 or a gateway's 0308 (APIG.0308, APIGW.0308).
+func mayBeThrottled(body []byte) bool {
+	return (bytes.Contains(body, []byte(`"code"`)) || bytes.Contains(body, []byte(`"error_code"`))) &&
+		(bytes.Contains(body, []byte("0308")) || bytes.Contains(body, []byte("Common.0024")) || bytes.Contains(body, []byte("Common.1503")))
 }
 
 // readBody reads at most maxBody bytes and always leaves the connection reusable.

@@ -117,6 +117,10 @@ func (t *text) UnmarshalJSON(b []byte) error {
 	switch {
 	case bytes.Equal(b, []byte("null")):
 		*t = ""
+	case len(b) > 1 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b):
+		// The common case, without a second decoder: the document was checked before this is called, so
+		// a string without escapes is its bytes between the quotes.
+		*t = text(b[1 : len(b)-1])
 	case len(b) > 0 && b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {

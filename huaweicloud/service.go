@@ -39,6 +39,8 @@ type Target struct {
 	// Provider, when set, is asked for the credentials of every call instead of Credentials: it follows
 	// rotated files and refreshes temporary credentials.
 	Provider CredentialsProvider
+	// RateLimit caps the requests of the target's project and region (see Client.WaitTurn); zero: none.
+	RateLimit RateLimit
 }
 
 // credentials are the credentials to sign the next call with.
