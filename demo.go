@@ -54,7 +54,15 @@ func (d *demoCloud) Config() (*config.Config, error) {
 	if d.credentials == "metadata" {
 		yml = simulator.MetadataExporterConfig(d.URL, simulator.DemoRegion, simulator.DemoProjectID)
 	}
-	return config.Decode(strings.NewReader(yml))
+	cfg, err := config.Decode(strings.NewReader(yml))
+	if err != nil {
+		return nil, err
+	}
+	// The demo never asks the real cloud, whatever services the table grows.
+	if err := simulator.LoopbackOnly(cfg); err != nil {
+		return nil, fmt.Errorf("demo configuration: %w", err)
+	}
+	return cfg, nil
 }
 
 // Close stops the scenario and the simulator.

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/simulator"
 )
 
@@ -219,7 +220,13 @@ func exporterConfig(simURL string, jobs map[string]string, extra string) string 
 	var b strings.Builder
 	fmt.Fprintf(&b, "credentials:\n  access_key: %s\n  secret_key: %s\nmin_query_interval: 1s\n%s", testAK, testSK, extra)
 	fmt.Fprintf(&b, "projects:\n  - region: %s\n    project_id: %s\n", testRegion, testProject)
-	fmt.Fprintf(&b, "    endpoints: {ecs: %[1]s, evs: %[1]s, bms: %[1]s, ims: %[1]s, cts: %[1]s}\n    jobs:\n", simURL)
+	// Every service of the table at the simulator: a job of a service left out would be asked at its
+	// public endpoint.
+	b.WriteString("    endpoints:\n")
+	for _, s := range append(huaweicloud.JobServices[:len(huaweicloud.JobServices):len(huaweicloud.JobServices)], huaweicloud.CTS) {
+		fmt.Fprintf(&b, "      %s: %s\n", s, simURL)
+	}
+	b.WriteString("    jobs:\n")
 	for id, svc := range jobs {
 		fmt.Fprintf(&b, "      - {service: %s, id: %s}\n", svc, id)
 	}

@@ -22,21 +22,25 @@ const (
 // points at the simulator, and CTS discovery reads the traces of all of them (the opt-in ones too: the
 // simulator records their job ids).
 func ExporterConfig(url, accessKey, secretKey, region, projectID string) string {
+	return exporterConfig(fmt.Sprintf("credentials:\n  access_key: %s\n  secret_key: %s\n", accessKey, secretKey), url, region, projectID)
+}
+
+// exporterConfig is the demo configuration with the given credentials block. Every service of the table
+// has its endpoint at the simulator: a service left out would be asked at its public endpoint, which a
+// demo or a test must never reach.
+func exporterConfig(credentials, url, region, projectID string) string {
 	var endpoints, svcs []string
 	for _, s := range huaweicloud.JobServices {
 		endpoints = append(endpoints, string(s)+": "+url)
 		svcs = append(svcs, string(s))
 	}
 	endpoints = append(endpoints, string(huaweicloud.CTS)+": "+url)
-	return fmt.Sprintf(`credentials:
-  access_key: %s
-  secret_key: %s
-min_query_interval: 2s
+	return credentials + fmt.Sprintf(`min_query_interval: 2s
 projects:
   - region: %s
     project_id: %s
     endpoints: {%s}
     discovery:
       cts: {enabled: true, interval: 10s, lookback: 1h, services: [%s]}
-`, accessKey, secretKey, region, projectID, strings.Join(endpoints, ", "), strings.Join(svcs, ", "))
+`, region, projectID, strings.Join(endpoints, ", "), strings.Join(svcs, ", "))
 }

@@ -154,15 +154,5 @@ func (s *Simulator) serveMetadata(w http.ResponseWriter, r *http.Request) bool {
 // MetadataExporterConfig is ExporterConfig with the credentials of the simulator's metadata service
 // (Options.Metadata must be set).
 func MetadataExporterConfig(url, region, projectID string) string {
-	return fmt.Sprintf(`credentials:
-  source: metadata
-  metadata_url: %[1]s
-min_query_interval: 2s
-projects:
-  - region: %[2]s
-    project_id: %[3]s
-    endpoints: {ecs: %[1]s, evs: %[1]s, bms: %[1]s, ims: %[1]s, cts: %[1]s}
-    discovery:
-      cts: {enabled: true, interval: 10s, lookback: 1h}
-`, url, region, projectID)
+	return exporterConfig(fmt.Sprintf("credentials:\n  source: metadata\n  metadata_url: %s\n", url), url, region, projectID)
 }

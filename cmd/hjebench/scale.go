@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/simulator"
 )
@@ -99,10 +100,22 @@ func (r scaleRun) run(exporter string) (scaleResult, error) {
 			// The exporter's cost is measured here, not the pace of the default per-project limit.
 			b.WriteString("rate_limit: {requests_per_second: 0}\n")
 		}
-		fmt.Fprintf(&b, "projects:\n  - region: %s\n    project_id: %s\n    endpoints: {ecs: %s, evs: %[3]s, bms: %[3]s, ims: %[3]s}\n    jobs:\n",
-			benchRegion, benchProject, api.URL)
+		// Every service of the table points at the simulator: a service left out would be asked at its
+		// public endpoint, which a benchmark must never reach.
+		fmt.Fprintf(&b, "projects:\n  - region: %s\n    project_id: %s\n    endpoints:\n", benchRegion, benchProject)
+		for _, s := range append(huaweicloud.JobServices[:len(huaweicloud.JobServices):len(huaweicloud.JobServices)], huaweicloud.CTS) {
+			fmt.Fprintf(&b, "      %s: %s\n", s, api.URL)
+		}
+		b.WriteString("    jobs:\n")
 		for i, id := range ids {
 			fmt.Fprintf(&b, "      - {service: %s, id: %s}\n", svcs[i], id)
+		}
+		cfg, err := config.Decode(strings.NewReader(b.String()))
+		if err != nil {
+			return err
+		}
+		if err := simulator.LoopbackOnly(cfg); err != nil {
+			return fmt.Errorf("benchmark configuration: %w", err)
 		}
 		return os.WriteFile(cfgPath, []byte(b.String()), 0o600)
 	}
