@@ -64,7 +64,7 @@ func TestExpressions(t *testing.T) {
 	want := []string{
 		"HuaweiCloudJobFailureStorm", "HuaweiCloudJobFailed", "HuaweiCloudBatchJobPartialFailure",
 		"HuaweiCloudJobStuck", "HuaweiCloudJobPendingPayment", "HuaweiCloudJobUnknownStatus",
-		"HuaweiCloudJobVanished", "HuaweiCloudJobExporterDown", "HuaweiCloudJobExporterAuthFailing",
+		"HuaweiCloudJobVanished", "HuaweiCloudJobExporterDown", "HuaweiCloudJobExporterAuthFailing", "HuaweiCloudJobExporterPermissionDenied",
 		"HuaweiCloudJobExporterEndpointWrong", "HuaweiCloudJobQueryFailing",
 		"HuaweiCloudJobExporterDiscoveryFailing", "HuaweiCloudJobExporterConfigReloadFailed",
 	}

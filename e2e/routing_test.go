@@ -84,6 +84,7 @@ func TestAlertRouting(t *testing.T) {
 		"HuaweiCloudJobFailureStorm":             "4h",
 		"HuaweiCloudJobExporterDown":             "2h",
 		"HuaweiCloudJobExporterAuthFailing":      "2h",
+		"HuaweiCloudJobExporterPermissionDenied": "2h",
 		"HuaweiCloudJobExporterEndpointWrong":    "2h",
 		"HuaweiCloudJobExporterDiscoveryFailing": "2h",
 	}
@@ -131,10 +132,11 @@ func TestInhibitRules(t *testing.T) {
 	var cfg amConfig
 	readYAML(t, "../examples/alertmanager.yml", &cfg)
 	want := map[string]bool{
-		"HuaweiCloudJobFailureStorm -> HuaweiCloudJobFailed equal [service region error_code]":     true,
-		"HuaweiCloudJobExporterDown -> HuaweiCloudJobQueryFailing equal []":                        true,
-		"HuaweiCloudJobExporterAuthFailing -> HuaweiCloudJobQueryFailing equal [service region]":   true,
-		"HuaweiCloudJobExporterEndpointWrong -> HuaweiCloudJobQueryFailing equal [service region]": true,
+		"HuaweiCloudJobFailureStorm -> HuaweiCloudJobFailed equal [service region error_code]":        true,
+		"HuaweiCloudJobExporterDown -> HuaweiCloudJobQueryFailing equal []":                           true,
+		"HuaweiCloudJobExporterAuthFailing -> HuaweiCloudJobQueryFailing equal [service region]":      true,
+		"HuaweiCloudJobExporterPermissionDenied -> HuaweiCloudJobQueryFailing equal [service region]": true,
+		"HuaweiCloudJobExporterEndpointWrong -> HuaweiCloudJobQueryFailing equal [service region]":    true,
 	}
 	got := map[string]bool{}
 	names := func(ms []string) []string {
