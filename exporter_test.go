@@ -85,7 +85,7 @@ func (c *fakeCloud) calls() (cts, jobs int) {
 	return c.ctsCalls, c.jobCalls
 }
 
-// testConfig is a one-project config with CTS discovery of ECS jobs, once an hour (so a source runs once
+// testConfig is a one-project config with CTS discovery of ECS jobs, every 15 minutes (so a source runs once
 // during a test, when it starts). endpoint maps services to base URLs; proxy may be empty.
 func testConfig(t *testing.T, endpoint func(service string) string, proxy string) *config.Config {
 	t.Helper()
@@ -98,7 +98,7 @@ func testConfig(t *testing.T, endpoint func(service string) string, proxy string
 	for _, s := range []string{"ecs", "evs", "bms", "ims", "cts"} {
 		fmt.Fprintf(&b, "      %s: %q\n", s, endpoint(s))
 	}
-	b.WriteString("    discovery:\n      cts: {enabled: true, services: [ecs], interval: 1h}\n")
+	b.WriteString("    discovery:\n      cts: {enabled: true, services: [ecs], interval: 15m}\n")
 	c, err := config.Decode(strings.NewReader(b.String()))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, b.String())

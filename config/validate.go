@@ -21,6 +21,7 @@ const (
 	maxConcurrency = 1024
 	minFinalJobTTL = time.Minute
 	minCTSInterval = 10 * time.Second
+	maxCTSInterval = 15 * time.Minute
 	minCTSLookback = time.Minute
 	// maxCTSLookback is the job retention, not CTS' 7 days of traces: ECS deletes SUCCESS and FAIL jobs
 	// "one day later" (ECS API reference, "Querying Job Execution Status", GET
@@ -214,8 +215,10 @@ func (v *validator) endpoints(path string, endpoints map[string]string) {
 }
 
 func (v *validator) cts(path string, c *CTSDiscovery) {
-	if time.Duration(c.Interval) < minCTSInterval {
-		v.addf("%s.interval: must be at least 10s (got %s)", path, human(c.Interval))
+	// At most 15m: a job is paged only once discovery has found it, and HuaweiCloudJobExporterDiscoveryFailing
+	// fires when a source has not succeeded for 30 minutes, which must stay two runs at least.
+	if d := time.Duration(c.Interval); d < minCTSInterval || d > maxCTSInterval {
+		v.addf("%s.interval: must be between 10s and 15m (got %s)", path, human(c.Interval))
 	}
 	if l := time.Duration(c.Lookback); l < minCTSLookback || l > maxCTSLookback {
 		v.addf("%s.lookback: must be between 1m and 24h, the time jobs are kept after they end (got %s)", path, human(c.Lookback))
