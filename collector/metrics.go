@@ -2,6 +2,7 @@ package collector
 
 import (
 	"cmp"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -156,19 +157,19 @@ func (c *Collector) views(buf []jobView) ([]jobView, time.Time) {
 		if e.dropped {
 			continue
 		}
-		v := jobView{job: e.job, ok: e.ok, vanished: e.vanished, lastSuccess: unixNanos(e.lastSuccess), end: now.UnixNano()}
+		v := jobView{job: e.job, ok: e.ok, vanished: e.vanished, lastSuccess: e.lastSuccess, end: now.UnixNano()}
 		jobType := ""
 		if e.job != nil {
 			switch {
 			case e.vanished:
-				v.end = unixNanos(e.lastSuccess) // when it was last seen: its run time is unknown past that
+				v.end = e.lastSuccess // when it was last seen: its run time is unknown past that
 			case e.job.Final():
-				v.end = unixNanos(e.seenFinalAt) // used only when the API gives no end_time
+				v.end = e.seenFinalAt // used only when the API gives no end_time
 			}
 			jobType = e.job.JobType
 		}
 		if e.ident == nil || e.ident.jobType != jobType {
-			e.ident = newJobIdent(e.watched, jobType)
+			e.ident = newJobIdent(e.watched(), jobType)
 		}
 		v.id = e.ident
 		v.fams = v.families()
@@ -475,4 +476,32 @@ func unixNanos(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixNano()
+}
+
+// fromNanos undoes unixNanos.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// Unix nanoseconds cover the years up to 2262; clampNanos keeps a time from the API inside 1970 to 2262,
+// so that a garbage end_time stays in the far future (year 9999) or past (year 1, long expired) instead
+// of overflowing, and is never 0 (no end).
+var (
+	minNanos = time.Unix(0, 1)
+	maxNanos = time.Unix(0, math.MaxInt64)
+)
+
+func clampNanos(t time.Time) time.Time {
+	switch {
+	case t.IsZero():
+		return t
+	case t.Before(minNanos):
+		return minNanos
+	case t.After(maxNanos):
+		return maxNanos
+	}
+	return t
 }
