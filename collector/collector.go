@@ -102,6 +102,10 @@ type Collector struct {
 	order   []*entry // entries sorted by key, rebuilt by SetJobs: stable exposition and landing page order
 	// scrapers holds the start of each scraper's previous pull.
 	scrapers map[string]time.Time
+	// famVer counts the changes of each family's samples (see familyCache).
+	famVer famVersions
+
+	families familyCache
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
@@ -280,6 +284,7 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	c.famVer.bumpAll()
 	c.order = c.order[:0]
 	for _, k := range keys {
 		c.order = append(c.order, c.entries[k])
@@ -453,6 +458,7 @@ func (c *Collector) record(e *entry, job *huaweicloud.Job, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	defer func() { close(e.inflight); e.inflight = nil }()
+	defer c.famVer.changed(e, *e)
 	w := e.watched()
 	if err == nil {
 		job = c.sanitize(job)

@@ -119,7 +119,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect sends the metrics of every watched job from memory; Refresh is what talks to the API.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	views, _ := c.views(nil)
+	views, _ := c.views(nil, nil)
 	lv := make([]string, baseLabels, 8)
 	for i := range views {
 		views[i].id.values(lv)
@@ -143,15 +143,19 @@ type jobView struct {
 }
 
 // views appends a view of every exported job to buf, in the collector's sorted job order, retiring the
-// jobs that outlived FinalJobTTL, and returns it with the time it was taken at.
-func (c *Collector) views(buf []jobView) ([]jobView, time.Time) {
+// jobs that outlived FinalJobTTL, and returns it with the time it was taken at. ver, if not nil, is set
+// to the versions of the families' samples the views have.
+func (c *Collector) views(buf []jobView, ver *famVersions) ([]jobView, time.Time) {
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ttl := c.opts.FinalJobTTL
 	for _, e := range c.sorted() {
 		if e.expired(now, ttl) {
-			e.retired = true
+			if !e.retired {
+				e.retired = true
+				c.famVer.bumpAll()
+			}
 			continue
 		}
 		if e.dropped {
@@ -170,10 +174,14 @@ func (c *Collector) views(buf []jobView) ([]jobView, time.Time) {
 		}
 		if e.ident == nil || e.ident.jobType != jobType {
 			e.ident = newJobIdent(e.watched(), jobType)
+			c.famVer.bumpAll()
 		}
 		v.id = e.ident
 		v.fams = v.families()
 		buf = append(buf, v)
+	}
+	if ver != nil {
+		*ver = c.famVer
 	}
 	return buf, now
 }
