@@ -37,7 +37,26 @@ import (
 
 const exporterName = "huaweicloud_job_exporter"
 
-func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
+func main() {
+	setGCPercent()
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+// defaultGCPercent paces the garbage collector when GOGC is not set. What the exporter keeps is small
+// and long-lived (about 1 KB per watched job), while what it allocates is short-lived (each API answer,
+// each pull's buffers), so Go's default of 100, a heap let grow to twice what is live, was half of the
+// process' memory at 10,000 jobs: 50 MiB where the issue asks for 40 (issue 14). At 35 the heap grows by
+// a third: hjebench measured 39 MiB, for about 30 ms more CPU per scrape cycle (two pulls) than at 100,
+// as the GC runs about three times as often on the few MB of garbage a cycle makes. GOGC=100 takes the
+// other side of the trade.
+const defaultGCPercent = 35
+
+// setGCPercent applies defaultGCPercent unless the operator set GOGC (or GOGC=off) for the process.
+func setGCPercent() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
+	}
+}
 
 func run(args []string, stderr io.Writer) int {
 	app := kingpin.New("huaweicloud-job-exporter", "Prometheus exporter for Huawei Cloud asynchronous jobs (ECS, EVS, BMS, IMS, EIP, SDRS, CCE, ELB, CFW).")

@@ -102,29 +102,38 @@ type Collector struct {
 	order   []*entry // entries sorted by key, rebuilt by SetJobs: stable exposition and landing page order
 	// scrapers holds the start of each scraper's previous pull.
 	scrapers map[string]time.Time
+	// famVer counts the changes of each family's samples (see familyCache).
+	famVer famVersions
+
+	families familyCache
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
 
 // entry is everything known about one watched job. Fields are guarded by Collector.mu.
 type entry struct {
-	watched WatchedJob
+	// The job is target and jobID: the target is shared by every job of its source, project and service
+	// (SetJobs), where a WatchedJob per entry would copy its ~150 bytes into each of thousands of entries.
+	target *huaweicloud.Target
+	jobID  string
 
-	job           *huaweicloud.Job // last good answer, nil until the first one
-	lastAttempt   time.Time        // start of the last query
-	lastSuccess   time.Time        // end of the last good query
-	ok            bool             // the latest query succeeded
+	job *huaweicloud.Job // last good answer, nil until the first one
+	// Times are Unix nanoseconds, 0 for never: 8 bytes where a time.Time takes 24, in each of
+	// thousands of entries.
+	lastAttempt   int64 // start of the last query
+	lastSuccess   int64 // end of the last good query
+	ok            bool  // the latest query succeeded
 	lastErr       error
 	lastReason    string
-	notFound      int       // consecutive "job not found" answers
-	firstNotFound time.Time // time of the first of them
-	nextAllowed   time.Time // not queried before this (not-found back-off)
-	finalAt       time.Time // when the job is known to have finished (end_time, else when first seen final), or vanished
-	seenFinalAt   time.Time // when the exporter first saw the job final: the end of a job without end_time
-	retired       bool      // final and older than FinalJobTTL: not exported, never queried
-	vanished      bool      // was unfinished, then the API forgot it: outcome unknown, exported until retired
-	dropped       bool      // discovered, but the API never knew it: not exported, never queried
-	fromConfig    bool      // listed in the config file, so never dropped: a typo there must stay visible
+	notFound      int   // consecutive "job not found" answers
+	firstNotFound int64 // time of the first of them
+	nextAllowed   int64 // not queried before this (not-found back-off)
+	finalAt       int64 // when the job is known to have finished (end_time, else when first seen final), or vanished
+	seenFinalAt   int64 // when the exporter first saw the job final: the end of a job without end_time
+	retired       bool  // final and older than FinalJobTTL: not exported, never queried
+	vanished      bool  // was unfinished, then the API forgot it: outcome unknown, exported until retired
+	dropped       bool  // discovered, but the API never knew it: not exported, never queried
+	fromConfig    bool  // listed in the config file, so never dropped: a typo there must stay visible
 	inflight      chan struct{}
 	ident         *jobIdent // label values as WriteText writes them, made by views
 
@@ -132,9 +141,12 @@ type entry struct {
 	loggedStatus string
 }
 
+// watched is the job the entry watches.
+func (e *entry) watched() WatchedJob { return WatchedJob{Target: *e.target, JobID: e.jobID} }
+
 // expired tells whether a final job has outlived FinalJobTTL and is to be retired.
 func (e *entry) expired(now time.Time, ttl time.Duration) bool {
-	return e.retired || (!e.finalAt.IsZero() && now.Sub(e.finalAt) >= ttl)
+	return e.retired || (e.finalAt != 0 && unixNanos(now)-e.finalAt >= int64(ttl))
 }
 
 // Option configures a Collector.
@@ -254,11 +266,11 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 				e = &entry{}
 				c.entries[k] = e
 			}
-			e.watched = w
+			e.target, e.jobID = sj.target, sj.jobID
 			e.fromConfig = name == ConfigSource
 			if e.fromConfig && e.dropped {
 				// The operator names the job now: watch it, and let its not-found answers show.
-				e.dropped, e.notFound, e.nextAllowed = false, 0, time.Time{}
+				e.dropped, e.notFound, e.nextAllowed = false, 0, 0
 			}
 		}
 	}
@@ -272,6 +284,7 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	c.famVer.bumpAll()
 	c.order = c.order[:0]
 	for _, k := range keys {
 		c.order = append(c.order, c.entries[k])
@@ -305,13 +318,13 @@ func (c *Collector) RefreshFor(ctx context.Context, scraper string) {
 			waits = append(waits, e.inflight)
 		case c.due(e, start, since, opts):
 			e.inflight = make(chan struct{})
-			e.lastAttempt = start
+			e.lastAttempt = unixNanos(start)
 			own = append(own, e)
 		}
 	}
 	// Longest-unrefreshed first: when throttling or the deadline lets only part of the jobs through,
 	// the next scrape continues with the others instead of refreshing the same ones again.
-	sort.SliceStable(own, func(i, j int) bool { return own[i].lastSuccess.Before(own[j].lastSuccess) })
+	sort.SliceStable(own, func(i, j int) bool { return own[i].lastSuccess < own[j].lastSuccess })
 	c.mu.Unlock()
 	if len(waits) > 0 && c.waitHook != nil {
 		c.waitHook()
@@ -351,7 +364,7 @@ func byProject(entries []*entry) [][]*entry {
 	index := map[key]int{}
 	var groups [][]*entry
 	for _, e := range entries {
-		k := key{e.watched.Target.Region, e.watched.Target.ProjectID}
+		k := key{e.target.Region, e.target.ProjectID}
 		i, ok := index[k]
 		if !ok {
 			i = len(groups)
@@ -393,13 +406,13 @@ func (c *Collector) due(e *entry, now, since time.Time, opts Options) bool {
 	if e.retired || e.vanished || e.dropped || (e.job != nil && e.job.Final()) {
 		return false
 	}
-	if now.Before(e.nextAllowed) {
+	if unixNanos(now) < e.nextAllowed {
 		return false
 	}
-	if e.lastAttempt.IsZero() {
+	if e.lastAttempt == 0 {
 		return true
 	}
-	elapsed := now.Sub(e.lastAttempt)
+	elapsed := time.Duration(unixNanos(now) - e.lastAttempt)
 	switch {
 	case e.job != nil && e.job.Status == huaweicloud.StatusPendingPayment:
 		return elapsed >= opts.PendingPaymentInterval
@@ -407,7 +420,7 @@ func (c *Collector) due(e *entry, now, since time.Time, opts Options) bool {
 		return false
 	case !since.IsZero():
 		// Asked at or before this scraper's previous pull: the scraper has seen that answer already.
-		return !e.lastAttempt.After(since)
+		return e.lastAttempt <= unixNanos(since)
 	}
 	return elapsed >= opts.MinQueryInterval
 }
@@ -415,7 +428,7 @@ func (c *Collector) due(e *entry, now, since time.Time, opts Options) bool {
 // query asks the API about one job, holding a slot of the concurrency bound, and records the answer.
 func (c *Collector) query(ctx context.Context, sem chan struct{}, e *entry) {
 	c.mu.Lock()
-	w, getter := e.watched, c.getter
+	w, getter := e.watched(), c.getter
 	c.mu.Unlock()
 
 	var job *huaweicloud.Job
@@ -445,18 +458,22 @@ func (c *Collector) record(e *entry, job *huaweicloud.Job, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	defer func() { close(e.inflight); e.inflight = nil }()
-	w := e.watched
+	defer c.famVer.changed(e, *e)
+	w := e.watched()
 	if err == nil {
 		job = c.sanitize(job)
+		if job.JobID == w.JobID {
+			job.JobID = w.JobID // one copy of the id per job, not two
+		}
 		e.ok, e.lastErr, e.lastReason, e.notFound = true, nil, "", 0
-		e.lastSuccess = now
+		e.lastSuccess = unixNanos(now)
 		e.job = job
 		if job.Final() {
-			if e.seenFinalAt.IsZero() {
-				e.seenFinalAt = now
+			if e.seenFinalAt == 0 {
+				e.seenFinalAt = unixNanos(now)
 			}
-			e.finalAt = job.EndTime
-			if e.finalAt.IsZero() {
+			e.finalAt = unixNanos(clampNanos(job.EndTime))
+			if e.finalAt == 0 {
 				e.finalAt = e.seenFinalAt
 			}
 		}
@@ -509,13 +526,13 @@ func (c *Collector) record(e *entry, job *huaweicloud.Job, err error) {
 // again while discovery lists it. A config job is never dropped: it is asked with a growing back-off
 // and shows query_success 0 with reason not_found, since it is most likely a typo to fix.
 func (c *Collector) notFound(e *entry, now time.Time) bool {
-	w := e.watched
+	w := e.watched()
 	if e.notFound == 0 {
-		e.firstNotFound = now
+		e.firstNotFound = unixNanos(now)
 	}
 	e.notFound++
 	backoff := notFoundBackoffMin << min(e.notFound-1, 10)
-	e.nextAllowed = now.Add(min(backoff, notFoundBackoffMax))
+	e.nextAllowed = unixNanos(now.Add(min(backoff, notFoundBackoffMax)))
 	service, region := string(w.Target.Service), w.Target.Region
 
 	if e.job == nil {
@@ -530,18 +547,18 @@ func (c *Collector) notFound(e *entry, now time.Time) bool {
 			"project_id", w.Target.ProjectID, "job_id", w.JobID)
 		return true
 	}
-	if e.notFound < notFoundConfirmations || now.Sub(e.firstNotFound) < notFoundConfirmSpan {
+	if e.notFound < notFoundConfirmations || time.Duration(unixNanos(now)-e.firstNotFound) < notFoundConfirmSpan {
 		return false
 	}
 	// Unfinished until now, then forgotten by the API: nobody can tell whether it succeeded. Shown once
 	// as vanished (an alert can page on it), retired after FinalJobTTL like a final job.
-	e.vanished, e.finalAt = true, now
+	e.vanished, e.finalAt = true, unixNanos(now)
 	if c.metrics != nil {
 		c.metrics.jobsVanished.WithLabelValues(service, region).Inc()
 	}
 	level.Warn(c.logger).Log("msg", "unfinished job no longer known to the API; its outcome is unknown", "service", service,
 		"region", region, "project_id", w.Target.ProjectID, "job_id", w.JobID, "last_status", e.job.Status,
-		"not_found_answers", e.notFound, "since", e.firstNotFound.UTC().Format(time.RFC3339))
+		"not_found_answers", e.notFound, "since", fromNanos(e.firstNotFound).UTC().Format(time.RFC3339))
 	return true
 }
 
@@ -572,14 +589,14 @@ func (c *Collector) Snapshot() []JobState {
 	c.mu.Lock()
 	out := make([]JobState, 0, len(c.order))
 	for _, e := range c.order {
-		w := e.watched
+		w := e.watched()
 		s := JobState{
 			Service:      string(w.Target.Service),
 			Region:       w.Target.Region,
 			ProjectID:    w.Target.ProjectID,
 			JobID:        w.JobID,
 			QuerySuccess: e.ok,
-			LastSuccess:  e.lastSuccess,
+			LastSuccess:  fromNanos(e.lastSuccess),
 			Retired:      e.retired,
 			Vanished:     e.vanished,
 			Dropped:      e.dropped,
@@ -614,6 +631,7 @@ func (c *Collector) sanitize(job *huaweicloud.Job) *huaweicloud.Job {
 			c.metrics.truncatedValues.WithLabelValues(field).Inc()
 		}
 	}
+	j.Truncated = nil // counted; not kept with the answer
 	fix := func(field string, s *string, n int) {
 		var cutShort bool
 		*s, cutShort = cut(*s, n)

@@ -20,9 +20,14 @@ import (
 // than with the jobs. The text format wants each family's samples together while a job yields samples of
 // every family, so the jobs are walked once per family, from a view of them taken once under the lock
 // (about 130 bytes per job, pooled); walking a view costs far less than keeping the lines.
-func (c *Collector) WriteText(w io.Writer) error {
+func (c *Collector) WriteText(w io.Writer) error { return c.writeText(w, nil) }
+
+// writeText is WriteText, or with z (then w is z) the gzip answer: each family but the run times is
+// copied from the familyCache as a gzip member when its samples did not change since it was made.
+func (c *Collector) writeText(w io.Writer, z *gzStream) error {
 	vp := viewPool.Get().(*[]jobView)
-	views, _ := c.views((*vp)[:0])
+	var ver famVersions
+	views, _ := c.views((*vp)[:0], &ver)
 	defer func() {
 		clear(views) // drop the answers, so a pooled view keeps no retired job alive
 		*vp = views[:0]
@@ -34,6 +39,29 @@ func (c *Collector) WriteText(w io.Writer) error {
 	defer func() { *bp = out.b[:0] }()
 
 	lv := make([]string, baseLabels, 8) // base values stay empty: sample writes them from the job's jobIdent
+	for _, f := range families {
+		if z != nil && f != durationFam {
+			if out.err = out.flush(); out.err == nil {
+				out.err = z.end()
+			}
+			if out.err != nil {
+				return out.err
+			}
+			if m := c.families.member(f, ver[f.index], views, z.gz); m != nil {
+				out.err = z.raw(m)
+			}
+		} else {
+			writeFamily(out, f, views, lv)
+		}
+		if out.err != nil {
+			return out.err
+		}
+	}
+	return out.flush()
+}
+
+// writeFamily writes family f of the views, with its header if it has samples, and tells whether it had.
+func writeFamily(out *lineWriter, f *family, views []jobView, lv []string) bool {
 	started := false
 	emit := func(f *family, lv []string, v float64) {
 		if !started {
@@ -43,17 +71,14 @@ func (c *Collector) WriteText(w io.Writer) error {
 		}
 		out.sample(f, lv, v)
 	}
-	for _, f := range families {
-		started = false
-		for i := range views {
-			out.id = views[i].id
-			views[i].samples(lv, f, emit)
-			if out.err != nil {
-				return out.err
-			}
+	for i := range views {
+		out.id = views[i].id
+		views[i].samples(lv, f, emit)
+		if out.err != nil {
+			return started
 		}
 	}
-	return out.flush()
+	return started
 }
 
 // flushAt is the size at which the line buffer is handed to the writer: large enough that gzip and the

@@ -3,7 +3,6 @@ package collector
 import (
 	"bufio"
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -44,18 +43,23 @@ func (c *Collector) Handler(self prometheus.Gatherer, offset time.Duration, fall
 		cancel()
 
 		w.Header().Set("Content-Type", string(textFormat))
-		var out io.Writer = w
+		var bw *bufio.Writer
 		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
 			w.Header().Set("Content-Encoding", "gzip")
 			w.Header().Add("Vary", "Accept-Encoding")
+			// A series of gzip members, most of them cached (familyCache), through one buffer.
+			raw := bufio.NewWriterSize(w, 64<<10)
 			gz := gzipWriters.Get().(*gzip.Writer)
-			gz.Reset(w)
-			defer func() { gz.Close(); gzipWriters.Put(gz) }()
-			out = gz
+			z := &gzStream{w: raw, gz: gz}
+			defer func() { z.Close(); raw.Flush(); gzipWriters.Put(gz) }()
+			bw = bufio.NewWriterSize(z, 4<<10)
+			err = c.writeText(z, z)
+		} else {
+			bw = bufio.NewWriterSize(w, 64<<10)
+			err = c.WriteText(bw)
 		}
-		bw := bufio.NewWriterSize(out, 64<<10)
 		defer bw.Flush()
-		if err := c.WriteText(bw); err != nil {
+		if err != nil {
 			level.Debug(logger).Log("msg", "writing job metrics", "err", err)
 			return
 		}

@@ -413,12 +413,12 @@ func TestSetJobsPicksTheSameTargetEveryTime(t *testing.T) {
 		for _, f := range calls {
 			f()
 		}
-		if got := c.entries[withEndpoint("")[0].Key()].watched.Target.Endpoint; got != "https://cts" {
+		if got := c.entries[withEndpoint("")[0].Key()].target.Endpoint; got != "https://cts" {
 			t.Fatalf("order %d: endpoint = %s, want https://cts (first source by name)", i, got)
 		}
 		c.SetJobs(ConfigSource, withEndpoint("https://config"))
 		c.SetJobs("cts/x", withEndpoint("https://cts"))
-		if got := c.entries[withEndpoint("")[0].Key()].watched.Target.Endpoint; got != "https://config" {
+		if got := c.entries[withEndpoint("")[0].Key()].target.Endpoint; got != "https://config" {
 			t.Fatalf("order %d: endpoint = %s, want the config file's", i, got)
 		}
 	}

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"cmp"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -118,7 +119,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect sends the metrics of every watched job from memory; Refresh is what talks to the API.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	views, _ := c.views(nil)
+	views, _ := c.views(nil, nil)
 	lv := make([]string, baseLabels, 8)
 	for i := range views {
 		views[i].id.values(lv)
@@ -142,37 +143,45 @@ type jobView struct {
 }
 
 // views appends a view of every exported job to buf, in the collector's sorted job order, retiring the
-// jobs that outlived FinalJobTTL, and returns it with the time it was taken at.
-func (c *Collector) views(buf []jobView) ([]jobView, time.Time) {
+// jobs that outlived FinalJobTTL, and returns it with the time it was taken at. ver, if not nil, is set
+// to the versions of the families' samples the views have.
+func (c *Collector) views(buf []jobView, ver *famVersions) ([]jobView, time.Time) {
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ttl := c.opts.FinalJobTTL
 	for _, e := range c.sorted() {
 		if e.expired(now, ttl) {
-			e.retired = true
+			if !e.retired {
+				e.retired = true
+				c.famVer.bumpAll()
+			}
 			continue
 		}
 		if e.dropped {
 			continue
 		}
-		v := jobView{job: e.job, ok: e.ok, vanished: e.vanished, lastSuccess: unixNanos(e.lastSuccess), end: now.UnixNano()}
+		v := jobView{job: e.job, ok: e.ok, vanished: e.vanished, lastSuccess: e.lastSuccess, end: now.UnixNano()}
 		jobType := ""
 		if e.job != nil {
 			switch {
 			case e.vanished:
-				v.end = unixNanos(e.lastSuccess) // when it was last seen: its run time is unknown past that
+				v.end = e.lastSuccess // when it was last seen: its run time is unknown past that
 			case e.job.Final():
-				v.end = unixNanos(e.seenFinalAt) // used only when the API gives no end_time
+				v.end = e.seenFinalAt // used only when the API gives no end_time
 			}
 			jobType = e.job.JobType
 		}
 		if e.ident == nil || e.ident.jobType != jobType {
-			e.ident = newJobIdent(e.watched, jobType)
+			e.ident = newJobIdent(e.watched(), jobType)
+			c.famVer.bumpAll()
 		}
 		v.id = e.ident
 		v.fams = v.families()
 		buf = append(buf, v)
+	}
+	if ver != nil {
+		*ver = c.famVer
 	}
 	return buf, now
 }
@@ -475,4 +484,32 @@ func unixNanos(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixNano()
+}
+
+// fromNanos undoes unixNanos.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// Unix nanoseconds cover the years up to 2262; clampNanos keeps a time from the API inside 1970 to 2262,
+// so that a garbage end_time stays in the far future (year 9999) or past (year 1, long expired) instead
+// of overflowing, and is never 0 (no end).
+var (
+	minNanos = time.Unix(0, 1)
+	maxNanos = time.Unix(0, math.MaxInt64)
+)
+
+func clampNanos(t time.Time) time.Time {
+	switch {
+	case t.IsZero():
+		return t
+	case t.Before(minNanos):
+		return minNanos
+	case t.After(maxNanos):
+		return maxNanos
+	}
+	return t
 }

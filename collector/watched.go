@@ -25,7 +25,7 @@ func (w watchedCollector) Collect(ch chan<- prometheus.Metric) {
 	w.c.mu.Lock()
 	ttl := w.c.opts.FinalJobTTL
 	for _, e := range w.c.entries {
-		k := key{string(e.watched.Target.Service), e.watched.Target.Region}
+		k := key{string(e.target.Service), e.target.Region}
 		n := counts[k]
 		if n == nil {
 			n = new([5]int)

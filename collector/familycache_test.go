@@ -1,0 +1,182 @@
+package collector
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fakeclock"
+)
+
+// gzipAnswer is the gzip answer of the job metrics read back as Prometheus' scrape loop reads it (Go's
+// gzip.Reader, which reads a series of members as one stream), with the number of parts made for it.
+func gzipAnswer(t *testing.T, c *Collector) (string, int) {
+	t.Helper()
+	before := c.builds()
+	var buf bytes.Buffer
+	gz, _ := kgzip.NewWriterLevel(nil, kgzip.BestSpeed)
+	z := &gzStream{w: &buf, gz: gz}
+	if err := c.writeText(z, z); err != nil {
+		t.Fatal(err)
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b), c.builds() - before
+}
+
+func (c *Collector) builds() int {
+	c.families.builds.Lock()
+	defer c.families.builds.Unlock()
+	return c.families.builds.n
+}
+
+func plainAnswer(t *testing.T, c *Collector) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := c.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestGzipAnswerFollowsEveryChange: the gzip answer copies unchanged families from the familyCache. After
+// each change of the watched jobs it must say exactly what the uncompressed answer says, and a pull that
+// follows no change must make no part (only the run times are written afresh).
+func TestGzipAnswerFollowsEveryChange(t *testing.T) {
+	g := newFakeGetter()
+	clk := fakeclock.New(t0)
+	failed := job("c", "FAIL")
+	failed.ErrorCode, failed.FailReason = "Ecs.0005", "no capacity"
+	failed.SubJobsTotal, failed.SubJobs = 2, []huaweicloud.SubJob{{JobID: "c1", Status: "SUCCESS"}, {JobID: "c2", Status: "FAIL", ErrorCode: "Ecs.0005"}}
+	progress := job("d", "RUNNING")
+	progress.HasProgress, progress.Progress = true, 0.25
+	for id, j := range map[string]*huaweicloud.Job{"a": job("a", "RUNNING"), "b": job("b", "SUCCESS"), "c": failed, "d": progress, "e": job("e", "RUNNING")} {
+		g.set(id, j, nil)
+	}
+	c := New(g, Options{Concurrency: 1, MinQueryInterval: time.Second, FinalJobTTL: time.Hour}, nil, WithClock(clk.Now))
+	c.SetJobs(ConfigSource, watched("a", "b", "c", "d", "e"))
+
+	steps := []struct {
+		name      string
+		change    func()
+		wantBuild bool // some part must be made again
+	}{
+		{"first pull", func() {}, true},
+		{"nothing changed", func() {}, false},
+		{"time passes: only run times change", func() { clk.Add(30 * time.Second) }, false},
+		{"a running job is asked again: its last query time changes", func() { clk.Add(2 * time.Second); c.Refresh(t.Context()) }, true},
+		{"the same again without a query", func() {}, false},
+		{"a job finishes", func() {
+			g.set("a", job("a", "SUCCESS"), nil)
+			clk.Add(2 * time.Second)
+			c.Refresh(t.Context())
+		}, true},
+		{"progress moves", func() {
+			p := *progress
+			p.Progress = 0.5
+			g.set("d", &p, nil)
+			clk.Add(2 * time.Second)
+			c.Refresh(t.Context())
+		}, true},
+		{"a query fails", func() {
+			g.set("e", nil, &huaweicloud.APIError{StatusCode: 500, Code: "SYS.0001", Message: "boom"})
+			clk.Add(2 * time.Second)
+			c.Refresh(t.Context())
+		}, true},
+		{"the job type changes", func() {
+			j := job("d", "RUNNING")
+			j.JobType = "deleteServer"
+			g.set("d", j, nil)
+			clk.Add(2 * time.Second)
+			c.Refresh(t.Context())
+		}, true},
+		{"a job leaves the watch and another joins", func() {
+			g.set("f", job("f", "INIT"), nil)
+			c.SetJobs(ConfigSource, watched("a", "b", "c", "d", "f"))
+			c.Refresh(t.Context())
+		}, true},
+		{"final jobs retire", func() { clk.Add(2 * time.Hour) }, true},
+		{"a running job vanishes", func() {
+			g.set("f", nil, nil) // the fake answers "not found"
+			for range notFoundConfirmations + 1 {
+				clk.Add(notFoundBackoffMax)
+				c.Refresh(t.Context())
+			}
+		}, true},
+	}
+	for _, st := range steps {
+		st.change()
+		got, built := gzipAnswer(t, c)
+		if want := plainAnswer(t, c); got != want {
+			t.Fatalf("%s: gzip answer differs from the text answer\n%s", st.name, lineDiff(got, want))
+		}
+		if (built > 0) != st.wantBuild {
+			t.Errorf("%s: %d parts made, want some: %v", st.name, built, st.wantBuild)
+		}
+	}
+}
+
+// TestGzipAnswerIsOneStreamForPrometheus: through the handler, the answer of several members is one
+// valid gzip stream that Go's gzip.Reader (Prometheus' scrape loop) reads whole, job and exporter metrics
+// included, on a first pull and on one served from the cache.
+func TestGzipAnswerIsOneStreamForPrometheus(t *testing.T) {
+	c := populated(t, 100)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewGauge(prometheus.GaugeOpts{Name: "huaweicloud_job_exporter_test_gauge", Help: "A test gauge."}))
+	h := c.Handler(reg, 0, func() time.Duration { return time.Second }, nil)
+	want := plainAnswer(t, c) + "# HELP huaweicloud_job_exporter_test_gauge A test gauge.\n# TYPE huaweicloud_job_exporter_test_gauge gauge\nhuaweicloud_job_exporter_test_gauge 0\n"
+	for pull := range 2 {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		zr, err := gzip.NewReader(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatalf("pull %d: %v", pull, err)
+		}
+		if string(b) != want {
+			t.Errorf("pull %d: answer differs from the text answer and the exporter metrics", pull)
+		}
+	}
+}
+
+func lineDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	var b strings.Builder
+	for i := range max(len(g), len(w)) {
+		var x, y string
+		if i < len(g) {
+			x = g[i]
+		}
+		if i < len(w) {
+			y = w[i]
+		}
+		if x != y {
+			fmt.Fprintf(&b, "line %d:\n gzip: %s\n text: %s\n", i+1, x, y)
+		}
+	}
+	return b.String()
+}
