@@ -144,23 +144,67 @@ func TestGzipAnswerIsOneStreamForPrometheus(t *testing.T) {
 	reg.MustRegister(prometheus.NewGauge(prometheus.GaugeOpts{Name: "huaweicloud_job_exporter_test_gauge", Help: "A test gauge."}))
 	h := c.Handler(reg, 0, func() time.Duration { return time.Second }, nil)
 	want := plainAnswer(t, c) + "# HELP huaweicloud_job_exporter_test_gauge A test gauge.\n# TYPE huaweicloud_job_exporter_test_gauge gauge\nhuaweicloud_job_exporter_test_gauge 0\n"
-	for pull := range 2 {
-		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-		req.Header.Set("Accept-Encoding", "gzip")
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		zr, err := gzip.NewReader(rec.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatalf("pull %d: %v", pull, err)
-		}
-		if string(b) != want {
-			t.Errorf("pull %d: answer differs from the text answer and the exporter metrics", pull)
-		}
+	tests := []struct {
+		agent string
+		// firstMemberOnly decodes as curl --compressed does: the first gzip member, nothing after it.
+		firstMemberOnly bool
+		wantMembers     string // "one" or "several"
+	}{
+		{"Prometheus/3.5.0", false, "several"},
+		{"curl/7.88.1", true, "one"},
+		{"", true, "one"},
+		{"Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0", true, "one"},
 	}
+	for _, tt := range tests {
+		t.Run(tt.agent, func(t *testing.T) {
+			for pull := range 2 {
+				req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+				req.Header.Set("Accept-Encoding", "gzip")
+				req.Header.Set("User-Agent", tt.agent)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				body := rec.Body.Bytes()
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				zr.Multistream(!tt.firstMemberOnly)
+				b, err := io.ReadAll(zr)
+				if err != nil {
+					t.Fatalf("pull %d: %v", pull, err)
+				}
+				if string(b) != want {
+					t.Errorf("pull %d: answer differs from the text answer and the exporter metrics:\n%s", pull, lineDiff(string(b), want))
+				}
+				// Whether more members follow the first.
+				zr, _ = gzip.NewReader(bytes.NewReader(body))
+				zr.Multistream(false)
+				_, _ = io.Copy(io.Discard, zr)
+				members := "one"
+				if zr.Reset(bytes.NewReader(body[len(body)-rest(t, body):])) == nil {
+					members = "several"
+				}
+				if members != tt.wantMembers {
+					t.Errorf("pull %d: %s gzip member(s), want %s", pull, members, tt.wantMembers)
+				}
+			}
+		})
+	}
+}
+
+// rest is the number of bytes after the first gzip member of body.
+func rest(t *testing.T, body []byte) int {
+	t.Helper()
+	br := bytes.NewReader(body)
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr.Multistream(false)
+	if _, err := io.Copy(io.Discard, zr); err != nil {
+		t.Fatal(err)
+	}
+	return br.Len()
 }
 
 func lineDiff(got, want string) string {

@@ -44,9 +44,13 @@ func (c *Collector) Handler(self prometheus.Gatherer, offset time.Duration, fall
 
 		w.Header().Set("Content-Type", string(textFormat))
 		var bw *bufio.Writer
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		gzipped := acceptsGzip(r.Header.Get("Accept-Encoding"))
+		if gzipped {
 			w.Header().Set("Content-Encoding", "gzip")
 			w.Header().Add("Vary", "Accept-Encoding")
+		}
+		switch {
+		case gzipped && readsGzipMembers(r):
 			// A series of gzip members, most of them cached (familyCache), through one buffer.
 			raw := bufio.NewWriterSize(w, 64<<10)
 			gz := gzipWriters.Get().(*gzip.Writer)
@@ -54,7 +58,16 @@ func (c *Collector) Handler(self prometheus.Gatherer, offset time.Duration, fall
 			defer func() { z.Close(); raw.Flush(); gzipWriters.Put(gz) }()
 			bw = bufio.NewWriterSize(z, 4<<10)
 			err = c.writeText(z, z)
-		} else {
+		case gzipped:
+			// One gzip member: curl --compressed, for one, stops after the first member and would show the
+			// first family only.
+			raw := bufio.NewWriterSize(w, 64<<10)
+			gz := gzipWriters.Get().(*gzip.Writer)
+			gz.Reset(raw)
+			defer func() { gz.Close(); raw.Flush(); gzipWriters.Put(gz) }()
+			bw = bufio.NewWriterSize(gz, 64<<10)
+			err = c.WriteText(bw)
+		default:
 			bw = bufio.NewWriterSize(w, 64<<10)
 			err = c.WriteText(bw)
 		}
@@ -93,6 +106,14 @@ func acceptsGzip(header string) bool {
 		}
 	}
 	return false
+}
+
+// readsGzipMembers tells whether the client is known to read a gzip answer of several members as one
+// stream, as RFC 1952 allows: Prometheus (server and agent), whose scrape loop reads with Go's
+// gzip.Reader. Others get one member: curl --compressed stops after the first member, and the answer of
+// a scraper this exporter does not know must not depend on its gzip decoder.
+func readsGzipMembers(r *http.Request) bool {
+	return strings.HasPrefix(r.UserAgent(), "Prometheus/")
 }
 
 // scraperID tells scrapers apart, so that each is served answers newer than its own previous pull (see
