@@ -171,7 +171,7 @@ func checkWorkload(t *testing.T, objs []rendered, w want) {
 	if c.Image != "huaweicloud-job-exporter:v"+chartAppVersion(t) {
 		t.Errorf("image %q, want the chart's appVersion as tag", c.Image)
 	}
-	if c.Resources.Requests.Memory().Cmp(resource.MustParse("128Mi")) != 0 || c.Resources.Requests.Cpu().IsZero() ||
+	if c.Resources.Requests.Memory().Cmp(resource.MustParse("64Mi")) != 0 || c.Resources.Requests.Cpu().IsZero() ||
 		c.Resources.Limits.Memory().Cmp(*c.Resources.Requests.Memory()) < 0 {
 		t.Errorf("resources: %+v", c.Resources)
 	}
