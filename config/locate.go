@@ -83,21 +83,19 @@ func locateTypeError(root *yaml3.Node, t reflect.Type, m string) located {
 		}
 		return located{line: line, msg: fmt.Sprintf("unknown field %s", g[2])}
 	}
-	if g := duplicateRE.FindStringSubmatch(m); g != nil {
-		line, _ := strconv.Atoi(g[1])
-		if l, _, ok := findKey(root, t, line, g[2]); ok {
-			l.msg = "set twice"
-			return l
+	// A key set twice, in a struct or in a map: the same place to find, different words without one.
+	for _, d := range []struct {
+		re       *regexp.Regexp
+		fallback string
+	}{{duplicateRE, "field %s set twice"}, {duplicateMapRE, "key %q set twice"}} {
+		if g := d.re.FindStringSubmatch(m); g != nil {
+			line, _ := strconv.Atoi(g[1])
+			if l, _, ok := findKey(root, t, line, g[2]); ok {
+				l.msg = "set twice"
+				return l
+			}
+			return located{line: line, msg: fmt.Sprintf(d.fallback, g[2])}
 		}
-		return located{line: line, msg: fmt.Sprintf("field %s set twice", g[2])}
-	}
-	if g := duplicateMapRE.FindStringSubmatch(m); g != nil {
-		line, _ := strconv.Atoi(g[1])
-		if l, _, ok := findKey(root, t, line, g[2]); ok {
-			l.msg = "set twice"
-			return l
-		}
-		return located{line: line, msg: fmt.Sprintf("key %q set twice", g[2])}
 	}
 	if g := cannotDecodeRE.FindStringSubmatch(m); g != nil {
 		line, _ := strconv.Atoi(g[1])

@@ -273,7 +273,7 @@ func (c *Config) Warnings() []string {
 			}
 		}
 		var unknown []string
-		for _, s := range append(huaweicloud.JobServices[:len(huaweicloud.JobServices):len(huaweicloud.JobServices)], huaweicloud.CTS) {
+		for _, s := range huaweicloud.EndpointServices {
 			if !used[s] {
 				continue
 			}

@@ -223,7 +223,7 @@ func exporterConfig(simURL string, jobs map[string]string, extra string) string 
 	// Every service of the table at the simulator: a job of a service left out would be asked at its
 	// public endpoint.
 	b.WriteString("    endpoints:\n")
-	for _, s := range append(huaweicloud.JobServices[:len(huaweicloud.JobServices):len(huaweicloud.JobServices)], huaweicloud.CTS) {
+	for _, s := range huaweicloud.EndpointServices {
 		fmt.Fprintf(&b, "      %s: %s\n", s, simURL)
 	}
 	b.WriteString("    jobs:\n")

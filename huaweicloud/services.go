@@ -106,6 +106,11 @@ var JobServices = func() []Service {
 	return out
 }()
 
+// EndpointServices are the services a project has an endpoint for: the job services and CTS. Whatever
+// must cover every endpoint (a config that points all of them somewhere, a check that none leaves
+// loopback, the warnings about regions) ranges over it, so a service added to the table is covered.
+var EndpointServices = append(JobServices[:len(JobServices):len(JobServices)], CTS)
+
 // CTSDefaultServices are the services whose traces CTS discovery reads when the config names none.
 var CTSDefaultServices = func() []Service {
 	var out []Service

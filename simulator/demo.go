@@ -30,11 +30,12 @@ func ExporterConfig(url, accessKey, secretKey, region, projectID string) string 
 // demo or a test must never reach.
 func exporterConfig(credentials, url, region, projectID string) string {
 	var endpoints, svcs []string
-	for _, s := range huaweicloud.JobServices {
+	for _, s := range huaweicloud.EndpointServices {
 		endpoints = append(endpoints, string(s)+": "+url)
+	}
+	for _, s := range huaweicloud.JobServices {
 		svcs = append(svcs, string(s))
 	}
-	endpoints = append(endpoints, string(huaweicloud.CTS)+": "+url)
 	return credentials + fmt.Sprintf(`min_query_interval: 2s
 projects:
   - region: %s

@@ -14,9 +14,8 @@ import (
 // `endpoints` gets its public Huawei Cloud endpoint, and a job of that service would then be asked on the
 // real cloud (or hang on a machine without network). Credential endpoints (metadata, IAM) are checked too.
 func LoopbackOnly(cfg *config.Config) error {
-	services := append(huaweicloud.JobServices[:len(huaweicloud.JobServices):len(huaweicloud.JobServices)], huaweicloud.CTS)
 	for i, p := range cfg.Projects {
-		for _, s := range services {
+		for _, s := range huaweicloud.EndpointServices {
 			if err := loopbackURL(cfg.Endpoint(i, s)); err != nil {
 				return fmt.Errorf("projects[%d].endpoints.%s: %w", i, s, err)
 			}

@@ -103,7 +103,7 @@ func (r scaleRun) run(exporter string) (scaleResult, error) {
 		// Every service of the table points at the simulator: a service left out would be asked at its
 		// public endpoint, which a benchmark must never reach.
 		fmt.Fprintf(&b, "projects:\n  - region: %s\n    project_id: %s\n    endpoints:\n", benchRegion, benchProject)
-		for _, s := range append(huaweicloud.JobServices[:len(huaweicloud.JobServices):len(huaweicloud.JobServices)], huaweicloud.CTS) {
+		for _, s := range huaweicloud.EndpointServices {
 			fmt.Fprintf(&b, "      %s: %s\n", s, api.URL)
 		}
 		b.WriteString("    jobs:\n")
