@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,21 +36,12 @@ var jobAPIs = func() []string {
 	var out []string
 	for _, s := range huaweicloud.JobServices {
 		spec, _ := huaweicloud.Spec(s)
-		if !contains(out, spec.Path) {
+		if !slices.Contains(out, spec.Path) {
 			out = append(out, spec.Path)
 		}
 	}
 	return out
 }()
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // apiPath is the path template of a service's job API.
 func apiPath(svc uint8) string {

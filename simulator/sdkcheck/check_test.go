@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -321,22 +322,13 @@ func enumProblems(api huaweicloud.Service, raw any) []string {
 			if v == nil {
 				continue // null: no value
 			}
-			if !ok || !contains(r.allowed, s) {
+			if !ok || !slices.Contains(r.allowed, s) {
 				out = append(out, fmt.Sprintf("%s = %v: not a value the documents list (%s)", at, v, strings.Join(r.allowed, ", ")))
 			}
 		}
 	}
 	sort.Strings(out)
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // contractProblems checks what the models' comments promise beyond field names and types.
