@@ -252,6 +252,9 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 	if _, ok := c.sources[ConfigSource]; ok {
 		names = append([]string{ConfigSource}, names...)
 	}
+	// Discovery lists the same jobs run after run: only a change of the watch set (a job added, removed or
+	// no longer dropped) changes the exposition and the order, so only then are they rebuilt.
+	setChanged := false
 	seen := make(map[string]struct{}, len(c.entries))
 	for _, name := range names {
 		for _, sj := range c.sources[name] {
@@ -265,19 +268,25 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 			if !ok {
 				e = &entry{}
 				c.entries[k] = e
+				setChanged = true
 			}
 			e.target, e.jobID = sj.target, sj.jobID
 			e.fromConfig = name == ConfigSource
 			if e.fromConfig && e.dropped {
 				// The operator names the job now: watch it, and let its not-found answers show.
 				e.dropped, e.notFound, e.nextAllowed = false, 0, 0
+				setChanged = true
 			}
 		}
 	}
 	for k := range c.entries {
 		if _, ok := seen[k]; !ok {
 			delete(c.entries, k)
+			setChanged = true
 		}
+	}
+	if !setChanged {
+		return
 	}
 	keys := make([]string, 0, len(c.entries))
 	for k := range c.entries {

@@ -109,6 +109,10 @@ func TestGzipAnswerFollowsEveryChange(t *testing.T) {
 			clk.Add(2 * time.Second)
 			c.Refresh(t.Context())
 		}, true},
+		{"discovery lists the same jobs again", func() {
+			c.SetJobs(ConfigSource, watched("a", "b", "c", "d", "e"))
+			c.SetJobs("cts/x", watched("b", "c"))
+		}, false},
 		{"a job leaves the watch and another joins", func() {
 			g.set("f", job("f", "INIT"), nil)
 			c.SetJobs(ConfigSource, watched("a", "b", "c", "d", "f"))
