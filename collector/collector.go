@@ -102,8 +102,16 @@ type Collector struct {
 	order   []*entry // entries sorted by key, rebuilt by SetJobs: stable exposition and landing page order
 	// scrapers holds the start of each scraper's previous pull.
 	scrapers map[string]time.Time
-	// famVer counts the changes of each family's samples (see familyCache).
+	// famVer counts the changes of each family's samples per segment (see familyCache).
 	famVer famVersions
+	// segs are the entries of each segment in key order, rebuilt from order when segsDirty: a job moved
+	// to another segment, or the watch set changed.
+	segs      [numSegments][]*entry
+	segsDirty bool
+	// oldestFinal is, per segment, the earliest finalAt among its exported jobs when it was last viewed
+	// (MaxInt64: none; 0: never viewed): the segment needs a look when that job is due to retire.
+	oldestFinal [numSegments]int64
+	spareViews  chan *viewSet
 
 	families familyCache
 }
@@ -134,6 +142,7 @@ type entry struct {
 	vanished      bool  // was unfinished, then the API forgot it: outcome unknown, exported until retired
 	dropped       bool  // discovered, but the API never knew it: not exported, never queried
 	fromConfig    bool  // listed in the config file, so never dropped: a typo there must stay visible
+	bucket        uint8 // stable bucket of the job (bucketOf its key), its segment once it is final
 	inflight      chan struct{}
 	ident         *jobIdent // label values as WriteText writes them, made by views
 
@@ -170,6 +179,8 @@ func New(getter JobGetter, opts Options, logger log.Logger, options ...Option) *
 		sources:  map[string][]sourceJob{},
 		entries:  map[string]*entry{},
 		scrapers: map[string]time.Time{},
+		// Two Prometheus replicas and a curl at once; a fourth pull makes its own.
+		spareViews: make(chan *viewSet, 3),
 	}
 	for _, o := range options {
 		o(c)
@@ -266,7 +277,7 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 			seen[k] = struct{}{}
 			e, ok := c.entries[k]
 			if !ok {
-				e = &entry{}
+				e = &entry{bucket: bucketOf(k)}
 				c.entries[k] = e
 				setChanged = true
 			}
@@ -294,14 +305,36 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 	}
 	sort.Strings(keys)
 	c.famVer.bumpAll()
+	c.segsDirty = true
+	clear(c.order) // a forgotten job must not stay reachable from the spare capacity
 	c.order = c.order[:0]
 	for _, k := range keys {
 		c.order = append(c.order, c.entries[k])
 	}
 }
 
-// sorted returns the entries in key order; called with c.mu held.
-func (c *Collector) sorted() []*entry { return c.order }
+// segments returns the entries of each segment in key order; called with c.mu held.
+func (c *Collector) segments() *[numSegments][]*entry {
+	if c.segsDirty {
+		for s := range c.segs {
+			clear(c.segs[s])
+			c.segs[s] = c.segs[s][:0]
+		}
+		for _, e := range c.order {
+			s := e.segment()
+			c.segs[s] = append(c.segs[s], e)
+		}
+		c.segsDirty = false
+	}
+	return &c.segs
+}
+
+// changed accounts a change of e (old: as it was) in the family versions and the segments; with c.mu held.
+func (c *Collector) changed(e *entry, old entry) {
+	if c.famVer.changed(e, old) {
+		c.segsDirty = true
+	}
+}
 
 // Refresh is RefreshFor with a scraper the collector does not know.
 func (c *Collector) Refresh(ctx context.Context) { c.RefreshFor(ctx, "") }
@@ -321,7 +354,8 @@ func (c *Collector) RefreshFor(ctx context.Context, scraper string) {
 	c.mu.Lock()
 	opts, sem := c.opts, c.sem
 	since := c.lastPull(scraper, start)
-	for _, e := range c.entries {
+	// Only live jobs are ever queried: at 10,000 jobs, 90% finished, this walks 1,000.
+	for _, e := range c.segments()[liveSegment] {
 		switch {
 		case e.inflight != nil:
 			waits = append(waits, e.inflight)
@@ -467,7 +501,7 @@ func (c *Collector) record(e *entry, job *huaweicloud.Job, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	defer func() { close(e.inflight); e.inflight = nil }()
-	defer c.famVer.changed(e, *e)
+	defer c.changed(e, *e)
 	w := e.watched()
 	if err == nil {
 		job = c.sanitize(job)

@@ -22,52 +22,85 @@ import (
 // (about 130 bytes per job, pooled); walking a view costs far less than keeping the lines.
 func (c *Collector) WriteText(w io.Writer) error { return c.writeText(w, nil) }
 
-// writeText is WriteText, or with z (then w is z) the gzip answer: each family but the run times is
-// copied from the familyCache as a gzip member when its samples did not change since it was made.
+// writeText is WriteText, or with z (then w is z) the gzip answer for a reader of gzip member series: each
+// family's header and segments as members, the segments copied from the familyCache when their samples did
+// not change since they were made.
 func (c *Collector) writeText(w io.Writer, z *gzStream) error {
-	vp := viewPool.Get().(*[]jobView)
-	var ver famVersions
-	views, _ := c.views((*vp)[:0], &ver)
-	defer func() {
-		clear(views) // drop the answers, so a pooled view keeps no retired job alive
-		*vp = views[:0]
-		viewPool.Put(vp)
-	}()
+	vs := c.viewSet()
+	defer c.releaseViews(vs)
+	if z != nil {
+		c.views(vs, &c.families)
+		return c.writeMembers(z, vs)
+	}
+	c.views(vs, nil)
 	bp := linePool.Get().(*[]byte)
 	defer linePool.Put(bp)
 	out := &lineWriter{w: w, b: (*bp)[:0]}
 	defer func() { *bp = out.b[:0] }()
-
 	lv := make([]string, baseLabels, 8) // base values stay empty: sample writes them from the job's jobIdent
 	for _, f := range families {
-		if z != nil && f != durationFam {
-			if out.err = out.flush(); out.err == nil {
-				out.err = z.end()
-			}
-			if out.err != nil {
-				return out.err
-			}
-			if m := c.families.member(f, ver[f.index], views, z.gz); m != nil {
-				out.err = z.raw(m)
-			}
-		} else {
-			writeFamily(out, f, views, lv)
-		}
-		if out.err != nil {
+		// The views are in segment order, so the text is the same as the members' (tests compare them).
+		if writeFamily(out, f, vs.views, lv); out.err != nil {
 			return out.err
 		}
 	}
 	return out.flush()
 }
 
+// writeMembers writes the gzip members of every family: its header, then its segments with samples.
+func (c *Collector) writeMembers(z *gzStream, vs *viewSet) error {
+	headers := headerMembers()
+	var parts [numSegments][]byte
+	for _, f := range families {
+		some := false
+		for s := range numSegments {
+			var m []byte
+			switch {
+			case !vs.made[s]:
+				m = vs.pinned[f.index][s].gz
+			case f == durationFam && s == liveSegment:
+				m = buildMember(f, vs.segment(s), z.gz, false) // grows with the clock: never cached
+			default:
+				m = c.families.member(f, s, vs.ver[f.index][s], vs.segment(s), z.gz)
+			}
+			parts[s] = m
+			some = some || m != nil
+		}
+		if !some {
+			continue // as in client_golang's exposition, only a family with samples has a header
+		}
+		if err := z.raw(headers[f.index]); err != nil {
+			return err
+		}
+		for _, m := range parts {
+			if m != nil {
+				if err := z.raw(m); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // writeFamily writes family f of the views, with its header if it has samples, and tells whether it had.
 func writeFamily(out *lineWriter, f *family, views []jobView, lv []string) bool {
+	return writeLines(out, f, views, lv, true)
+}
+
+// writeSamples writes the samples of family f of the views, without header, and tells whether it had any.
+func writeSamples(out *lineWriter, f *family, views []jobView, lv []string) bool {
+	return writeLines(out, f, views, lv, false)
+}
+
+func writeLines(out *lineWriter, f *family, views []jobView, lv []string, header bool) bool {
 	started := false
 	emit := func(f *family, lv []string, v float64) {
 		if !started {
-			// Only a family with samples gets a header, as in client_golang's exposition.
 			started = true
-			out.header(f)
+			if header {
+				out.header(f)
+			}
 		}
 		out.sample(f, lv, v)
 	}
@@ -86,7 +119,6 @@ func writeFamily(out *lineWriter, f *family, views []jobView, lv []string) bool 
 const flushAt = 32 << 10
 
 var (
-	viewPool = sync.Pool{New: func() any { return new([]jobView) }}
 	linePool = sync.Pool{New: func() any { b := make([]byte, 0, flushAt+4<<10); return &b }}
 )
 

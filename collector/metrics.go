@@ -119,11 +119,13 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect sends the metrics of every watched job from memory; Refresh is what talks to the API.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	views, _ := c.views(nil, nil)
+	vs := c.viewSet()
+	defer c.releaseViews(vs)
+	c.views(vs, nil)
 	lv := make([]string, baseLabels, 8)
-	for i := range views {
-		views[i].id.values(lv)
-		views[i].samples(lv, nil, func(f *family, lv []string, v float64) {
+	for i := range vs.views {
+		vs.views[i].id.values(lv)
+		vs.views[i].samples(lv, nil, func(f *family, lv []string, v float64) {
 			ch <- prometheus.MustNewConstMetric(f.desc, prometheus.GaugeValue, v, lv...)
 		})
 	}
@@ -142,48 +144,106 @@ type jobView struct {
 	ok, vanished     bool
 }
 
-// views appends a view of every exported job to buf, in the collector's sorted job order, retiring the
-// jobs that outlived FinalJobTTL, and returns it with the time it was taken at. ver, if not nil, is set
-// to the versions of the families' samples the views have.
-func (c *Collector) views(buf []jobView, ver *famVersions) ([]jobView, time.Time) {
+// viewSet is what one pull sees of the jobs: the views of each segment it made (views[start[s]:start[s+1]]),
+// and for the stable segments it did not look into, the cached members of every family (pinned), taken
+// under the same lock so that the answer is one moment's state.
+type viewSet struct {
+	views  []jobView
+	start  [numSegments + 1]int
+	made   [numSegments]bool
+	pinned [len(famVersions{})][numSegments]*cachedMember
+	ver    famVersions // versions of the families' samples the views have
+}
+
+func (vs *viewSet) segment(s int) []jobView { return vs.views[vs.start[s]:vs.start[s+1]] }
+
+// viewSet returns a view set from the collector's few spares: each is about 20 KB plus 40 bytes per job,
+// and a sync.Pool, emptied by every other garbage collection, made one per pull.
+func (c *Collector) viewSet() *viewSet {
+	select {
+	case vs := <-c.spareViews:
+		return vs
+	default:
+		return new(viewSet)
+	}
+}
+
+func (c *Collector) releaseViews(vs *viewSet) {
+	clear(vs.views) // drop the answers, so a spare keeps no retired job alive
+	vs.views = vs.views[:0]
+	clear(vs.pinned[:])
+	select {
+	case c.spareViews <- vs:
+	default:
+	}
+}
+
+// views fills vs with a view of every exported job, segment by segment and in the collector's key order
+// within each, retiring the jobs that outlived FinalJobTTL. With cache (the gzip answer for Prometheus), a
+// stable segment whose members are all cached at their current version and none of whose jobs is due to
+// retire is pinned instead of viewed: its jobs are not looked at.
+func (c *Collector) views(vs *viewSet, cache *familyCache) {
 	now := c.now()
+	nowNs := unixNanos(now)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ttl := c.opts.FinalJobTTL
-	for _, e := range c.sorted() {
-		if e.expired(now, ttl) {
-			if !e.retired {
-				e.retired = true
-				c.famVer.bumpAll()
-			}
+	ttl := int64(c.opts.FinalJobTTL)
+	segs := c.segments()
+	vs.views = vs.views[:0]
+	for s := range numSegments {
+		vs.start[s] = len(vs.views)
+		// Pinned only while none of its jobs is due to retire (oldestFinal, see Collector).
+		if cache != nil && s != liveSegment && nowNs-c.oldestFinal[s] < ttl && cache.pin(s, &c.famVer, &vs.pinned) {
+			vs.made[s] = false
 			continue
 		}
-		if e.dropped {
-			continue
-		}
-		v := jobView{job: e.job, ok: e.ok, vanished: e.vanished, lastSuccess: e.lastSuccess, end: now.UnixNano()}
-		jobType := ""
-		if e.job != nil {
-			switch {
-			case e.vanished:
-				v.end = e.lastSuccess // when it was last seen: its run time is unknown past that
-			case e.job.Final():
-				v.end = e.seenFinalAt // used only when the API gives no end_time
+		vs.made[s] = true
+		oldest := int64(math.MaxInt64)
+		for _, e := range segs[s] {
+			if e.expired(now, time.Duration(ttl)) {
+				if !e.retired {
+					e.retired = true
+					c.famVer.bumpSegment(s)
+				}
+				continue
 			}
-			jobType = e.job.JobType
+			if e.dropped {
+				continue
+			}
+			if e.finalAt != 0 {
+				oldest = min(oldest, e.finalAt)
+			}
+			v := jobView{job: e.job, ok: e.ok, vanished: e.vanished, lastSuccess: e.lastSuccess, end: nowNs}
+			jobType := ""
+			if e.job != nil {
+				switch {
+				case e.vanished:
+					v.end = e.lastSuccess // when it was last seen: its run time is unknown past that
+				case e.job.Final():
+					v.end = e.seenFinalAt // used only when the API gives no end_time
+				}
+				jobType = e.job.JobType
+			}
+			v.id = e.ident
+			if v.id == nil || v.id.jobType != jobType {
+				v.id = newJobIdent(e.watched(), jobType)
+			}
+			// The rendered labels are kept for the live jobs, whose samples are written every pull; a
+			// finished job's are made again when its segment is, which is rare, and not kept: at 10,000
+			// jobs that is 1.5 MB the process need not hold. (A change of job type changes the samples,
+			// so record has bumped the versions already.)
+			if s == liveSegment {
+				e.ident = v.id
+			} else {
+				e.ident = nil
+			}
+			v.fams = v.families()
+			vs.views = append(vs.views, v)
 		}
-		if e.ident == nil || e.ident.jobType != jobType {
-			e.ident = newJobIdent(e.watched(), jobType)
-			c.famVer.bumpAll()
-		}
-		v.id = e.ident
-		v.fams = v.families()
-		buf = append(buf, v)
+		c.oldestFinal[s] = oldest
 	}
-	if ver != nil {
-		*ver = c.famVer
-	}
-	return buf, now
+	vs.start[numSegments] = len(vs.views)
+	vs.ver = c.famVer
 }
 
 // samples calls fn with the samples of the job, of family want only when want is not nil. lv holds the
