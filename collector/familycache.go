@@ -216,7 +216,7 @@ func buildMember(f *family, views []jobView, gz *gzip.Writer, header bool) []byt
 // headerMembers are the HELP and TYPE lines of each family as a gzip member of their own: a family's
 // header goes before its first segment with samples, whichever that is.
 var headerMembers = sync.OnceValue(func() [][]byte {
-	gz, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	gz, _ := gzip.NewWriterLevel(nil, gzipLevel)
 	out := make([][]byte, len(families))
 	for _, f := range families {
 		out[f.index] = buildMember(f, nil, gz, true)
