@@ -44,6 +44,7 @@ func main() {
 	scaleJobs := flag.String("scale", "10000,100000", "watched jobs of the end-to-end runs, comma-separated (\"\": none)")
 	onlyScale := flag.Bool("only-scale", false, "run only the end-to-end runs")
 	cycles := flag.Int("cycles", 0, "measured steady cycles of each end-to-end run (0: 5, or 3 above 10,000 jobs)")
+	jsonExporter := flag.String("json-exporter", "", "json_exporter binary (scripts/json-exporter.sh builds v0.7.0): also run each end-to-end workload through it, side by side")
 	flag.Parse()
 
 	var rows []row
@@ -85,7 +86,11 @@ func main() {
 			}
 		}
 		fmt.Fprintln(os.Stderr, "running: exporter process at scale")
-		scale(add, bin, runs)
+		ours := scale(add, bin, runs)
+		if *jsonExporter != "" {
+			fmt.Fprintln(os.Stderr, "running: json_exporter at scale, same workload")
+			compareJSONExporter(add, *jsonExporter, runs, ours)
+		}
 	}
 
 	fmt.Printf("\nMachine: %s, %d CPUs, %s %s/%s\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
