@@ -1,7 +1,9 @@
 // Command hjebench measures what the exporter costs: API calls per scrape, scrape wall time against the
 // concurrency bound, behaviour under throttling, CPU and bytes per /metrics answer, and heap per watched
-// job. Everything runs in this process against the loopback simulator; it prints a Markdown table that
-// README's Performance section quotes.
+// job. Everything runs in this process against the loopback simulator, except the end-to-end runs, which
+// start the exporter binary (and, with -json-exporter, prometheus-community/json_exporter on the same
+// workload, jsonexporter.go) as processes of their own; it prints a Markdown table that README's
+// Performance section quotes.
 package main
 
 import (
