@@ -12,7 +12,7 @@ LDFLAGS   := -s -w \
 	-X github.com/prometheus/common/version.BuildUser=make \
 	-X github.com/prometheus/common/version.BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: all build docker test lint style checkrules checkmetrics bench screenshot demo helm-sync
+.PHONY: all build docker test lint style checkrules checkmetrics bench bench-compare screenshot demo helm-sync
 
 all: style lint test build
 
@@ -61,6 +61,13 @@ checkmetrics: build
 bench: build
 	$(GO) run ./cmd/hjebench -exporter=./$(BINARY)
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=20x ./collector
+
+# Issue 14's side-by-side figures: the built exporter and prometheus-community/json_exporter v0.7.0
+# (built from the Go module proxy by scripts/json-exporter.sh, cached) on the same simulated cloud and
+# the same 10,000 jobs. A few minutes; not part of test or .ci/run.
+bench-compare: build
+	jx=$$(scripts/json-exporter.sh) && \
+	$(GO) run ./cmd/hjebench -exporter=./$(BINARY) -json-exporter="$$jx" -only-scale -scale 10000
 
 # Renders the landing page in headless Chromium into docs/landing-page.png.
 screenshot:

@@ -41,3 +41,21 @@ projects:
 		t.Errorf("LoopbackOnly = %v, want the public endpoint of a service left out named", err)
 	}
 }
+
+func TestLoopbackURL(t *testing.T) {
+	for _, tc := range []struct {
+		url string
+		ok  bool
+	}{
+		{"http://127.0.0.1:18000/v1/p/jobs/j", true},
+		{"http://[::1]:18000/v1/p/jobs/j", true},
+		{"http://localhost:18000/", true},
+		{"https://ecs.ap-southeast-1.myhuaweicloud.com/v1/p/jobs/j", false},
+		{"http://169.254.169.254/openstack/latest/securitykey", false},
+		{"http://10.0.0.1:18000/", false},
+	} {
+		if err := LoopbackURL(tc.url); (err == nil) != tc.ok {
+			t.Errorf("LoopbackURL(%q) = %v, want ok %v", tc.url, err, tc.ok)
+		}
+	}
+}

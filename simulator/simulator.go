@@ -34,6 +34,15 @@
 //   - Every request is first checked like the API gateway does (huaweicloud.Verify): a missing, unknown,
 //     wrong or stale (X-Sdk-Date more than MaxSkew away) signature gets 401
 //     {"error_code":"APIG.0301","error_msg":"Incorrect IAM authentication information: ...","request_id":...}.
+//   - Token authentication: an unsigned request with X-Auth-Token naming one of Options.Tokens is served
+//     like a signed one; any other token gets the same 401 APIG.0301, with error_msg "Incorrect IAM
+//     authentication information: decrypt token fail" (FAQ "How Do I Handle the Error APIG.0301?",
+//     https://support.huaweicloud.com/intl/en-us/ocr_faq/ocr_01_0063.html; API Gateway FAQ "Common Errors
+//     Related to IAM Authentication Information", apig-faq-0003, gives the same body).
+//     The services' API references offer this beside AK/SK signing, e.g. CTS "Authentication",
+//     https://support.huaweicloud.com/intl/en-us/api-cts/cts_api_0004.html: a token from IAM's
+//     "Obtaining a User Token", sent as X-Auth-Token. The exporter always signs; the benchmark's
+//     json_exporter, which cannot, uses a token.
 //   - A request for another project than Options.ProjectID (path segment, or a signed X-Project-Id header
 //     naming another project) gets 403 {"error_code":"APIG.0302","error_msg":"The IAM user is not authorized
 //     to access the API: ..."}: the key is valid but has no rights in that project (the exporter counts it
@@ -109,6 +118,11 @@ type Options struct {
 	// iam.go); the gateway accepts them with their X-Security-Token until they expire.
 	Metadata *MetadataOptions
 	IAM      *IAMOptions
+
+	// Tokens are IAM tokens the gateway accepts in X-Auth-Token on an unsigned request (token
+	// authentication, see the package comment). Clients that cannot sign, such as json_exporter in the
+	// side-by-side benchmark, authenticate this way.
+	Tokens []string
 }
 
 // PendingPaymentRetention is how long an unpaid job is kept (ECS documentation: deleted after 14 days).
@@ -133,6 +147,7 @@ type Simulator struct {
 
 	identity traceIdentity
 	temp     tempStore
+	tokens   map[string]bool
 
 	srvMu   sync.Mutex
 	servers []*http.Server
@@ -154,6 +169,10 @@ func New(opts Options) *Simulator {
 		creds[k] = v
 	}
 	opts.Credentials = creds
+	tokens := make(map[string]bool, len(opts.Tokens))
+	for _, t := range opts.Tokens {
+		tokens[t] = true
+	}
 	seed := uint64(opts.Seed)
 	s := &Simulator{
 		opts:     opts,
@@ -162,6 +181,7 @@ func New(opts Options) *Simulator {
 		faultRNG: rand.New(rand.NewPCG(seed, 0xfa0170)),
 		jitter:   rand.New(rand.NewPCG(seed, 0x717e)),
 		reqIDRNG: rand.New(rand.NewPCG(seed, 0x4e9d)),
+		tokens:   tokens,
 	}
 	s.store.init(seed)
 	s.bucket = tokenBucket{rate: opts.RateLimit, burst: max(1, opts.RateLimit)}
@@ -347,12 +367,7 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() { s.record(res) }()
 	now := s.now()
 
-	if err := huaweicloud.Verify(r, body, s.secretFor, now, s.opts.MaxSkew); err != nil || s.checkSecurityToken(r) != "" {
-		msg := "Incorrect IAM authentication information: " + s.checkSecurityToken(r)
-		var apiErr *huaweicloud.APIError
-		if errors.As(err, &apiErr) {
-			msg = apiErr.Message
-		}
+	if msg := s.authenticate(r, body, now); msg != "" {
 		res.code, res.auth = http.StatusUnauthorized, true
 		s.writeJSON(w, res.code, gatewayError{"APIG.0301", msg, reqID})
 		return
@@ -404,6 +419,32 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	res.code = code
 	w.WriteHeader(code)
 	_, _ = w.Write(answer)
+}
+
+// authenticate is the gateway's identity check: "" when the request may go on, else the error_msg of
+// the 401. An unsigned request carrying X-Auth-Token is token-authenticated; a request with an
+// Authorization header is judged by its signature alone, so a token cannot rescue a bad signature.
+func (s *Simulator) authenticate(r *http.Request, body []byte, now time.Time) string {
+	if tok := r.Header.Get("X-Auth-Token"); tok != "" && r.Header.Get("Authorization") == "" {
+		if !s.tokens[tok] {
+			// The message of a token the gateway cannot read (see the package comment); the simulator's
+			// tokens never expire, so "token expires" is never sent.
+			return "Incorrect IAM authentication information: decrypt token fail"
+		}
+		return ""
+	}
+	err := huaweicloud.Verify(r, body, s.secretFor, now, s.opts.MaxSkew)
+	if err == nil {
+		if m := s.checkSecurityToken(r); m != "" {
+			return "Incorrect IAM authentication information: " + m
+		}
+		return ""
+	}
+	var apiErr *huaweicloud.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Message
+	}
+	return "Incorrect IAM authentication information"
 }
 
 func (s *Simulator) secretFor(ak string) (string, bool) {

@@ -1,7 +1,9 @@
 // Command hjebench measures what the exporter costs: API calls per scrape, scrape wall time against the
 // concurrency bound, behaviour under throttling, CPU and bytes per /metrics answer, and heap per watched
-// job. Everything runs in this process against the loopback simulator; it prints a Markdown table that
-// README's Performance section quotes.
+// job. Everything runs in this process against the loopback simulator, except the end-to-end runs, which
+// start the exporter binary (and, with -json-exporter, prometheus-community/json_exporter on the same
+// workload, jsonexporter.go) as processes of their own; it prints a Markdown table that README's
+// Performance section quotes.
 package main
 
 import (
@@ -44,6 +46,7 @@ func main() {
 	scaleJobs := flag.String("scale", "10000,100000", "watched jobs of the end-to-end runs, comma-separated (\"\": none)")
 	onlyScale := flag.Bool("only-scale", false, "run only the end-to-end runs")
 	cycles := flag.Int("cycles", 0, "measured steady cycles of each end-to-end run (0: 5, or 3 above 10,000 jobs)")
+	jsonExporter := flag.String("json-exporter", "", "json_exporter binary (scripts/json-exporter.sh builds v0.7.0): also run each end-to-end workload through it, side by side")
 	flag.Parse()
 
 	var rows []row
@@ -85,7 +88,11 @@ func main() {
 			}
 		}
 		fmt.Fprintln(os.Stderr, "running: exporter process at scale")
-		scale(add, bin, runs)
+		ours := scale(add, bin, runs)
+		if *jsonExporter != "" {
+			fmt.Fprintln(os.Stderr, "running: json_exporter at scale, same workload")
+			compareJSONExporter(add, *jsonExporter, runs, ours)
+		}
 	}
 
 	fmt.Printf("\nMachine: %s, %d CPUs, %s %s/%s\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)

@@ -45,16 +45,18 @@ type scaleResult struct {
 	cycleWall   time.Duration
 }
 
-func scale(add func(row), exporter string, runs []scaleRun) {
+// scale runs each run against the exporter binary and returns what it measured, by job count (runs
+// that failed are missing), for the comparison with json_exporter.
+func scale(add func(row), exporter string, runs []scaleRun) map[int]scaleResult {
+	results := map[int]scaleResult{}
 	for _, r := range runs {
 		res, err := r.run(exporter)
-		name := func(s string) string {
-			return fmt.Sprintf("%s, %s jobs (%d%% finished), two scrapers, 20 ms API latency", s, thousands(r.jobs), 100-100*r.unfinished/r.jobs)
-		}
+		name := func(s string) string { return r.rowName(s) }
 		if err != nil {
 			add(row{name("exporter process"), "error: " + err.Error(), "", "MISSED"})
 			continue
 		}
+		results[r.jobs] = res
 		target, verdictRSS := "", "reported"
 		if r.jobs == 10000 {
 			target, verdictRSS = "<= 40 MiB", verdict(res.steadyHWM <= 40<<20)
@@ -65,6 +67,29 @@ func scale(add func(row), exporter string, runs []scaleRun) {
 		add(row{name("bytes per /metrics answer"), fmt.Sprintf("%.1f MB gzip, %.1f MB uncompressed (%d B/job)",
 			float64(res.gzipBytes)/1e6, float64(res.plainBytes)/1e6, res.plainBytes/int64(r.jobs)), "", "reported"})
 	}
+	return results
+}
+
+// rowName names a row of this run: the measurement, then the workload.
+func (r scaleRun) rowName(measurement string) string {
+	return fmt.Sprintf("%s, %s jobs (%d%% finished), two scrapers, 20 ms API latency", measurement, thousands(r.jobs), 100-100*r.unfinished/r.jobs)
+}
+
+// createJobs creates the run's jobs in sim, final ones first, cycling through the job services; both
+// exporters are measured on this same set.
+func (r scaleRun) createJobs(sim *simulator.Simulator) (ids []string, svcs []huaweicloud.Service) {
+	begin := time.Now().Add(-time.Hour)
+	final := r.jobs - r.unfinished
+	for i := range r.jobs {
+		svc := huaweicloud.JobServices[i%len(huaweicloud.JobServices)]
+		spec := simulator.JobSpec{Service: svc, Begin: begin, RunFor: time.Minute, SubJobs: i % 3}
+		if i >= final {
+			spec.Outcome, spec.RunFor = huaweicloud.StatusRunning, 24*time.Hour
+		}
+		ids = append(ids, sim.CreateJob(spec))
+		svcs = append(svcs, svc)
+	}
+	return ids, svcs
 }
 
 func (r scaleRun) run(exporter string) (scaleResult, error) {
@@ -79,19 +104,7 @@ func (r scaleRun) run(exporter string) (scaleResult, error) {
 		return res, err
 	}
 	defer os.RemoveAll(dir)
-	begin := time.Now().Add(-time.Hour)
-	var ids []string
-	var svcs []huaweicloud.Service
-	final := r.jobs - r.unfinished
-	for i := range r.jobs {
-		svc := huaweicloud.JobServices[i%len(huaweicloud.JobServices)]
-		spec := simulator.JobSpec{Service: svc, Begin: begin, RunFor: time.Minute, SubJobs: i % 3}
-		if i >= final {
-			spec.Outcome, spec.RunFor = huaweicloud.StatusRunning, 24*time.Hour
-		}
-		ids = append(ids, sim.CreateJob(spec))
-		svcs = append(svcs, svc)
-	}
+	ids, svcs := r.createJobs(sim)
 	cfgPath := filepath.Join(dir, "config.yml")
 	writeConfig := func(rateLimit bool) error {
 		var b strings.Builder
