@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -119,8 +120,22 @@ func (t *text) UnmarshalJSON(b []byte) error {
 		*t = ""
 	case len(b) > 1 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b):
 		// The common case, without a second decoder: the document was checked before this is called, so
-		// a string without escapes is its bytes between the quotes.
-		*t = text(b[1 : len(b)-1])
+		// a string without escapes is its bytes between the quotes. The statuses every job and sub-job
+		// carries are the constants, not one more copy each.
+		switch v := b[1 : len(b)-1]; string(v) {
+		case StatusSuccess:
+			*t = StatusSuccess
+		case StatusRunning:
+			*t = StatusRunning
+		case StatusFail:
+			*t = StatusFail
+		case StatusInit:
+			*t = StatusInit
+		case StatusPendingPayment:
+			*t = StatusPendingPayment
+		default:
+			*t = text(v)
+		}
 	case len(b) > 0 && b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
@@ -212,6 +227,29 @@ type wireJob struct {
 	Entities   wireEntities `json:"entities"`
 }
 
+// wirePool keeps wireJobs with their arrays of sub-jobs: the decoder grew entities.sub_jobs element by
+// element, a third of what decoding a job answer allocated. The decoder reuses a slice's capacity but not
+// zeroed (fields absent from the new answer would keep the old values), so release clears everything.
+var wirePool = sync.Pool{New: func() any { return new(wireJob) }}
+
+// maxPooledSubJobs bounds the sub-job array a pooled wireJob keeps; larger batches allocate their own.
+const maxPooledSubJobs = 64
+
+func newWireJob() *wireJob { return wirePool.Get().(*wireJob) }
+
+// release clears w and returns it to the pool. Nothing decoded into it may be used afterwards; the Job
+// built from it holds only strings, which are copies.
+func (w *wireJob) release() {
+	subs := w.Entities.SubJobs
+	if cap(subs) > maxPooledSubJobs {
+		subs = nil
+	}
+	clear(subs[:cap(subs)])
+	*w = wireJob{}
+	w.Entities.SubJobs = subs[:0]
+	wirePool.Put(w)
+}
+
 // cutter caps texts and remembers which fields it cut.
 type cutter struct{ cut []string }
 
@@ -243,8 +281,9 @@ func (c *cutter) subJob(sw *wireJob) SubJob {
 // parseV1Job is the parser of GET /v1/{project_id}/jobs/{job_id} (ECS, EVS, BMS, IMS, EIP, SDRS: the
 // same shape, the statuses already the documented ones). See ParseJob for error bodies.
 func parseV1Job(s Service, status int, body []byte) (*Job, error) {
-	var w wireJob
-	if err := json.Unmarshal(body, &w); err != nil {
+	w := newWireJob()
+	defer w.release()
+	if err := json.Unmarshal(body, w); err != nil {
 		if code, msg, ok := parseAPIError(body); ok {
 			return nil, bodyError(s, status, code, msg)
 		}
@@ -301,6 +340,7 @@ func (j *Job) collectSubJobs(c *cutter, e *wireEntities) int {
 	}
 	switch {
 	case len(e.SubJobs) > 0:
+		j.SubJobs = make([]SubJob, 0, min(len(e.SubJobs), maxSubJobs))
 		for i := range e.SubJobs {
 			add(c.subJob(&e.SubJobs[i]))
 		}
