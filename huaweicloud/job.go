@@ -120,22 +120,8 @@ func (t *text) UnmarshalJSON(b []byte) error {
 		*t = ""
 	case len(b) > 1 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b):
 		// The common case, without a second decoder: the document was checked before this is called, so
-		// a string without escapes is its bytes between the quotes. The statuses every job and sub-job
-		// carries are the constants, not one more copy each.
-		switch v := b[1 : len(b)-1]; string(v) {
-		case StatusSuccess:
-			*t = StatusSuccess
-		case StatusRunning:
-			*t = StatusRunning
-		case StatusFail:
-			*t = StatusFail
-		case StatusInit:
-			*t = StatusInit
-		case StatusPendingPayment:
-			*t = StatusPendingPayment
-		default:
-			*t = text(v)
-		}
+		// a string without escapes is its bytes between the quotes.
+		*t = plainText(b[1 : len(b)-1])
 	case len(b) > 0 && b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
@@ -155,6 +141,24 @@ func (t *text) UnmarshalJSON(b []byte) error {
 		*t = text(strings.ToValidUTF8(string(b), "\uFFFD"))
 	}
 	return nil
+}
+
+// plainText is the text of the bytes between the quotes of a JSON string without escapes, valid UTF-8.
+// The statuses every job and sub-job carries are the constants, not one more copy each.
+func plainText(v []byte) text {
+	switch string(v) {
+	case StatusSuccess:
+		return StatusSuccess
+	case StatusRunning:
+		return StatusRunning
+	case StatusFail:
+		return StatusFail
+	case StatusInit:
+		return StatusInit
+	case StatusPendingPayment:
+		return StatusPendingPayment
+	}
+	return text(v)
 }
 
 // list decodes a JSON array and reads anything else (an object, a string) as empty: one odd field of an
@@ -240,6 +244,12 @@ func newWireJob() *wireJob { return wirePool.Get().(*wireJob) }
 // release clears w and returns it to the pool. Nothing decoded into it may be used afterwards; the Job
 // built from it holds only strings, which are copies.
 func (w *wireJob) release() {
+	w.reset()
+	wirePool.Put(w)
+}
+
+// reset clears w but keeps (up to maxPooledSubJobs) the capacity of its sub-jobs.
+func (w *wireJob) reset() {
 	subs := w.Entities.SubJobs
 	if cap(subs) > maxPooledSubJobs {
 		subs = nil
@@ -247,7 +257,6 @@ func (w *wireJob) release() {
 	clear(subs[:cap(subs)])
 	*w = wireJob{}
 	w.Entities.SubJobs = subs[:0]
-	wirePool.Put(w)
 }
 
 // cutter caps texts and remembers which fields it cut.
@@ -283,7 +292,7 @@ func (c *cutter) subJob(sw *wireJob) SubJob {
 func parseV1Job(s Service, status int, body []byte) (*Job, error) {
 	w := newWireJob()
 	defer w.release()
-	if err := json.Unmarshal(body, w); err != nil {
+	if err := decodeV1Job(body, w); err != nil {
 		if code, msg, ok := parseAPIError(body); ok {
 			return nil, bodyError(s, status, code, msg)
 		}
