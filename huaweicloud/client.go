@@ -557,10 +557,26 @@ func statusCode(code int) string {
 }
 
 // mayBeThrottled tells whether a 2xx body may hold an error that APIError.Throttled accepts: it names
-// Common.0024, Common.1503 or a gateway's 0308 (APIG.0308, APIGW.0308).
+// Common.0024, Common.1503 or a gateway's 0308 (APIG.0308, APIGW.0308), and a "code" or "error_code".
+// The rare codes are looked for first, and "Common." once for both of its codes: a job answer is
+// scanned twice, not five times.
 func mayBeThrottled(body []byte) bool {
-	return (bytes.Contains(body, []byte(`"code"`)) || bytes.Contains(body, []byte(`"error_code"`))) &&
-		(bytes.Contains(body, []byte("0308")) || bytes.Contains(body, []byte("Common.0024")) || bytes.Contains(body, []byte("Common.1503")))
+	return (bytes.Contains(body, []byte("0308")) || containsCommonThrottle(body)) &&
+		(bytes.Contains(body, []byte(`"code"`)) || bytes.Contains(body, []byte(`"error_code"`)))
+}
+
+// containsCommonThrottle tells whether body contains Common.0024 or Common.1503.
+func containsCommonThrottle(body []byte) bool {
+	for {
+		i := bytes.Index(body, []byte("Common."))
+		if i < 0 {
+			return false
+		}
+		body = body[i+len("Common."):]
+		if bytes.HasPrefix(body, []byte("0024")) || bytes.HasPrefix(body, []byte("1503")) {
+			return true
+		}
+	}
 }
 
 // readBody reads at most maxBody bytes into body and always leaves the connection reusable. An answer
@@ -621,12 +637,21 @@ var bodyPool = sync.Pool{New: func() any { return &bodyBuffer{b: make([]byte, 0,
 func newBodyBuffer() *bodyBuffer { return bodyPool.Get().(*bodyBuffer) }
 
 func (b *bodyBuffer) release() {
+	if scribbleReleasedBodies {
+		for i := range b.b {
+			b.b[i] = 'X'
+		}
+	}
 	if cap(b.b) > maxPooledBody {
 		return
 	}
 	b.b = b.b[:0]
 	bodyPool.Put(b)
 }
+
+// scribbleReleasedBodies is set by tests: a released body is overwritten, so that a job or an error
+// that still aliases it shows it, whether or not the pool hands the buffer out again.
+var scribbleReleasedBodies bool
 
 func (c *Client) observe(t Target, code string, d time.Duration) {
 	if c.obs != nil {

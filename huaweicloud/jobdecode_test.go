@@ -52,6 +52,7 @@ var decodeCases = []struct {
 	{"leading zero", `{"status":"X","n":01}`, false},
 	{"IMS field", `{"status":"X","entities":{"process_percent":0.5}}`, false},
 	{"IMS list", `{"status":"X","entities":{"sub_jobs_list":["a"]}}`, false},
+	{"escape after sub-jobs with missing fields", `{"status":"X","entities":{"sub_jobs":[{"job_id":"a"},{"entities":{}}]},"x":"\"q\""}`, false},
 	{"sub-job not an object", `{"status":"X","entities":{"sub_jobs":[null]}}`, false},
 	{"entities not an object", `{"status":"X","entities":"e"}`, false},
 	{"trailing garbage", `{"status":"X"}x`, false},
