@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,7 +45,10 @@ type Client struct {
 	mu       sync.Mutex
 	keys     map[string]*keyState
 	perms    map[permKey]*permState
-	limiters map[string]*adaptiveLimiter // by endpoint host and access key
+	limiters map[limiterKey]*adaptiveLimiter
+
+	endpointsMu sync.Mutex
+	endpoints   map[string]*endpoint // parsed Target.Endpoint, at most maxEndpoints
 
 	projects projectLimiters // the configured rate limit of each project and region
 }
@@ -94,6 +98,9 @@ type pass struct {
 	probe bool
 	epoch uint64
 }
+
+// limiterKey names the unit of the adaptive rate limit: an endpoint host and an access key.
+type limiterKey struct{ host, ak string }
 
 // permKey names one service of one project as seen by one access key, the unit of a permission back-off.
 type permKey struct {
@@ -167,7 +174,8 @@ func NewClient(hc *http.Client, opts ...Option) *Client {
 		sleep:       sleepCtx,
 		keys:        map[string]*keyState{},
 		perms:       map[permKey]*permState{},
-		limiters:    map[string]*adaptiveLimiter{},
+		limiters:    map[limiterKey]*adaptiveLimiter{},
+		endpoints:   map[string]*endpoint{},
 	}
 	for _, o := range opts {
 		o(c)
@@ -196,11 +204,13 @@ func (c *Client) GetJob(ctx context.Context, t Target, jobID string) (*Job, erro
 	if !ok || spec.Path == "" {
 		return nil, fmt.Errorf("%s has no job API", t.Service)
 	}
-	status, body, err := c.get(ctx, t, spec.jobPath(t.ProjectID, jobID), nil)
+	var segs [8]string
+	status, body, err := c.get(ctx, t, spec.appendJobPath(segs[:0], t.ProjectID, jobID), nil)
 	if err != nil {
 		return nil, err
 	}
-	return ParseJob(t.Service, status, body)
+	defer body.release()
+	return ParseJob(t.Service, status, body.b)
 }
 
 // TraceQuery selects CTS traces. From and To bound the record time (exclusive); Next is the marker of
@@ -271,6 +281,7 @@ func (c *Client) ListTraces(ctx context.Context, t Target, q TraceQuery) (*Trace
 	if err != nil {
 		return nil, err
 	}
+	defer body.release()
 	var w struct {
 		Traces   []wireTrace `json:"traces"`
 		MetaData struct {
@@ -278,7 +289,7 @@ func (c *Client) ListTraces(ctx context.Context, t Target, q TraceQuery) (*Trace
 			Marker text `json:"marker"`
 		} `json:"meta_data"`
 	}
-	if err := json.Unmarshal(body, &w); err != nil {
+	if err := json.Unmarshal(body.b, &w); err != nil {
 		return nil, fmt.Errorf("%w: traces body is not valid JSON: %v", errBadResponse, err)
 	}
 	page := &TracePage{Marker: capText(string(w.MetaData.Marker), maxFailReasonBytes), Count: w.MetaData.Count, Traces: make([]Trace, 0, len(w.Traces))}
@@ -294,11 +305,12 @@ func (c *Client) ListTraces(ctx context.Context, t Target, q TraceQuery) (*Trace
 	return page, nil
 }
 
-// get sends a signed GET with retries and returns the status and body of a 2xx answer.
-func (c *Client) get(ctx context.Context, t Target, segments []string, query url.Values) (int, []byte, error) {
-	base, err := url.Parse(t.Endpoint)
-	if err != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https") {
-		return 0, nil, fmt.Errorf("invalid %s endpoint %q", t.Service, t.Endpoint)
+// get sends a signed GET with retries and returns the status and body of a 2xx answer. The body is a
+// pooled buffer: the caller releases it once nothing refers to its bytes any more.
+func (c *Client) get(ctx context.Context, t Target, segments []string, query url.Values) (int, *bodyBuffer, error) {
+	ep, err := c.endpoint(t)
+	if err != nil {
+		return 0, nil, err
 	}
 	// Asked once per call, not per attempt: retries of one call sign with one key, and the key's
 	// authentication state below is that of the key the provider hands out now, so after a rotation the
@@ -307,14 +319,7 @@ func (c *Client) get(ctx context.Context, t Target, segments []string, query url
 	if err != nil {
 		return 0, nil, err
 	}
-	u := *base
-	prefix := strings.TrimSuffix(base.Path, "/")
-	raw := strings.TrimSuffix(base.EscapedPath(), "/")
-	u.Path, u.RawPath = prefix, raw
-	for _, s := range segments {
-		u.Path += "/" + s
-		u.RawPath += "/" + url.PathEscape(s)
-	}
+	u := ep.url(segments)
 	u.RawQuery = query.Encode()
 
 	ak := creds.AccessKey
@@ -344,7 +349,7 @@ func (c *Client) get(ctx context.Context, t Target, segments []string, query url
 			}
 			return 0, nil, err
 		}
-		status, body, err := c.once(ctx, t, creds, &u)
+		status, body, err := c.once(ctx, t, creds, u)
 		var apiErr *APIError
 		isAPI := errors.As(err, &apiErr)
 		if lim != nil {
@@ -386,13 +391,65 @@ func (c *Client) get(ctx context.Context, t Target, segments []string, query url
 	}
 }
 
+// endpoint is a parsed Target.Endpoint with its path as the prefix of every request's path.
+type endpoint struct {
+	base              url.URL
+	prefix, rawPrefix string // the endpoint's path without a trailing "/", decoded and escaped
+}
+
+// maxEndpoints bounds the parsed endpoints kept: a config names one per project and service, and each
+// reload may name new ones. A full cache starts afresh.
+const maxEndpoints = 1024
+
+// endpoint parses t.Endpoint once instead of on every call; an invalid one is not kept.
+func (c *Client) endpoint(t Target) (*endpoint, error) {
+	c.endpointsMu.Lock()
+	ep := c.endpoints[t.Endpoint]
+	c.endpointsMu.Unlock()
+	if ep != nil {
+		return ep, nil
+	}
+	base, err := url.Parse(t.Endpoint)
+	if err != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https") {
+		return nil, fmt.Errorf("invalid %s endpoint %q", t.Service, t.Endpoint)
+	}
+	ep = &endpoint{base: *base, prefix: strings.TrimSuffix(base.Path, "/"), rawPrefix: strings.TrimSuffix(base.EscapedPath(), "/")}
+	c.endpointsMu.Lock()
+	if len(c.endpoints) >= maxEndpoints {
+		clear(c.endpoints)
+	}
+	c.endpoints[t.Endpoint] = ep
+	c.endpointsMu.Unlock()
+	return ep, nil
+}
+
+// url returns a new URL of the endpoint with segments appended to its path, each escaped as one path
+// segment.
+func (ep *endpoint) url(segments []string) *url.URL {
+	u := new(url.URL)
+	*u = ep.base
+	var pathBuf, rawBuf [256]byte
+	p := append(pathBuf[:0], ep.prefix...)
+	r := append(rawBuf[:0], ep.rawPrefix...)
+	for _, s := range segments {
+		p = append(append(p, '/'), s...)
+		r = append(append(r, '/'), url.PathEscape(s)...)
+	}
+	u.Path = string(p)
+	u.RawPath = u.Path
+	if !bytes.Equal(p, r) {
+		u.RawPath = string(r)
+	}
+	return u
+}
+
 func (c *Client) limiter(host, ak string) *adaptiveLimiter {
 	if !c.adaptive {
 		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k := host + "|" + ak
+	k := limiterKey{host, ak}
 	l := c.limiters[k]
 	if l == nil {
 		l = &adaptiveLimiter{}
@@ -415,49 +472,62 @@ func (c *Client) backoff(attempt int) time.Duration {
 }
 
 // once sends one attempt.
-func (c *Client) once(ctx context.Context, t Target, creds Credentials, u *url.URL) (int, []byte, error) {
+func (c *Client) once(ctx context.Context, t Target, creds Credentials, u *url.URL) (int, *bodyBuffer, error) {
 	// A request that never left is not an API request: it must not count as one with code "error".
-	var wrote atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }})
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	st := &sendTrace{}
+	st.trace.WroteHeaders = func() { st.wrote.Store(true) }
+	ctx = httptrace.WithClientTrace(ctx, &st.trace)
+	// The URL is built, not parsed from a string: url.Parse of the whole URL cost as much as the rest of
+	// the request. What http.NewRequestWithContext would do with u.String() is done here: u is copied
+	// (the request owns its URL) and an empty port is removed from the URL's host and the request's.
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "", nil)
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("User-Agent", c.userAgent)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Project-Id", t.ProjectID)
-	req.Header.Set("Host", u.Host)
+	ru := *u
+	ru.Host = strings.TrimSuffix(u.Host, ":")
+	req.URL, req.Host = &ru, ru.Host
+	// Header.Set with canonical names is exactly this; one backing array instead of one per value.
+	vals := [...]string{c.userAgent, "application/json", t.ProjectID, u.Host}
+	req.Header["User-Agent"] = vals[0:1:1]
+	req.Header["Content-Type"] = vals[1:2:2]
+	req.Header["X-Project-Id"] = vals[2:3:3]
+	req.Header["Host"] = vals[3:4:4]
 	if err := Sign(req, nil, creds, c.now()); err != nil {
 		return 0, nil, err
 	}
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		if ctx.Err() == nil || wrote.Load() {
+		if ctx.Err() == nil || st.wrote.Load() {
 			c.observe(t, "error", time.Since(start))
 		}
 		return 0, nil, err
 	}
-	body, rerr := c.readBody(resp)
-	c.observe(t, strconv.Itoa(resp.StatusCode), time.Since(start))
+	body := newBodyBuffer()
+	rerr := c.readBody(resp, body)
+	c.observe(t, statusCode(resp.StatusCode), time.Since(start))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := newAPIError(resp, body, c.now())
+		e := newAPIError(resp, body.b, c.now())
+		body.release()
 		e.Service, e.Host = t.Service, u.Host
 		return 0, nil, e
 	}
 	if rerr != nil {
+		body.release()
 		return 0, nil, rerr
 	}
 	// ECS answers flow control with HTTP 202 and an error body; it must not pass for a job. Only a
 	// throttling code makes a 2xx body an error here, so a body that names none is not parsed twice:
 	// job answers carry "error_code" too, and parsing each of them again cost a tenth of the CPU of a
 	// scrape cycle.
-	if mayBeThrottled(body) {
-		if code, msg, ok := parseAPIError(body); ok {
+	if mayBeThrottled(body.b) {
+		if code, msg, ok := parseAPIError(body.b); ok {
 			e := bodyError(t.Service, resp.StatusCode, code, msg)
 			e.RequestID, e.Host = capText(resp.Header.Get("X-Request-Id"), maxIDBytes), u.Host
 			e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), c.now())
 			if e.Throttled() {
+				body.release()
 				return 0, nil, e
 			}
 		}
@@ -465,28 +535,123 @@ func (c *Client) once(ctx context.Context, t Target, creds Credentials, u *url.U
 	return resp.StatusCode, body, nil
 }
 
-// mayBeThrottled tells whether a 2xx body may hold an error that APIError.Throttled accepts: it names
-// Common.0024, Common.1503 or a gateway's 0308 (APIG.0308, APIGW.0308).
-func mayBeThrottled(body []byte) bool {
-	return (bytes.Contains(body, []byte(`"code"`)) || bytes.Contains(body, []byte(`"error_code"`))) &&
-		(bytes.Contains(body, []byte("0308")) || bytes.Contains(body, []byte("Common.0024")) || bytes.Contains(body, []byte("Common.1503")))
+// sendTrace tells whether a request's headers were written, in one allocation with its trace.
+type sendTrace struct {
+	trace httptrace.ClientTrace
+	wrote atomic.Bool
 }
 
-// readBody reads at most maxBody bytes and always leaves the connection reusable.
-func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+// statusCodes are the status codes as label values, so that observing a request allocates nothing.
+var statusCodes = func() (s [600]string) {
+	for i := range s {
+		s[i] = strconv.Itoa(i)
+	}
+	return s
+}()
+
+func statusCode(code int) string {
+	if code >= 0 && code < len(statusCodes) {
+		return statusCodes[code]
+	}
+	return strconv.Itoa(code)
+}
+
+// mayBeThrottled tells whether a 2xx body may hold an error that APIError.Throttled accepts: it names
+// Common.0024, Common.1503 or a gateway's 0308 (APIG.0308, APIGW.0308), and a "code" or "error_code".
+// The rare codes are looked for first, and "Common." once for both of its codes: a job answer is
+// scanned twice, not five times.
+func mayBeThrottled(body []byte) bool {
+	return (bytes.Contains(body, []byte("0308")) || containsCommonThrottle(body)) &&
+		(bytes.Contains(body, []byte(`"code"`)) || bytes.Contains(body, []byte(`"error_code"`)))
+}
+
+// containsCommonThrottle tells whether body contains Common.0024 or Common.1503.
+func containsCommonThrottle(body []byte) bool {
+	for {
+		i := bytes.Index(body, []byte("Common."))
+		if i < 0 {
+			return false
+		}
+		body = body[i+len("Common."):]
+		if bytes.HasPrefix(body, []byte("0024")) || bytes.HasPrefix(body, []byte("1503")) {
+			return true
+		}
+	}
+}
+
+// readBody reads at most maxBody bytes into body and always leaves the connection reusable. An answer
+// larger than maxBody leaves its first maxBody bytes in body and is an error.
+func (c *Client) readBody(resp *http.Response, body *bodyBuffer) error {
+	eof := false
 	defer func() {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 256<<10))
+		if !eof {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 256<<10))
+		}
 		resp.Body.Close()
 	}()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	b := body.b[:0]
+	if n := resp.ContentLength; n > 0 && n <= c.maxBody && int64(cap(b)) <= n {
+		// Room for the answer and for seeing its end without growing.
+		b = slices.Grow(b, int(n)+1)
+	}
+	// Like io.ReadAll of io.LimitReader(resp.Body, maxBody+1), into the pooled buffer.
+	limit := c.maxBody + 1
+	var err error
+	for int64(len(b)) < limit {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		room := b[len(b):min(int64(cap(b)), limit)]
+		var n int
+		n, err = resp.Body.Read(room)
+		b = b[:len(b)+n]
+		if err != nil {
+			break
+		}
+	}
+	body.b = b
+	if err == io.EOF {
+		eof, err = true, nil
+	}
 	if err != nil {
-		return body, err
+		return err
 	}
-	if int64(len(body)) > c.maxBody {
-		return body[:c.maxBody], fmt.Errorf("%w: answer larger than %d bytes", errBadResponse, c.maxBody)
+	if int64(len(b)) > c.maxBody {
+		body.b = b[:c.maxBody]
+		return fmt.Errorf("%w: answer larger than %d bytes", errBadResponse, c.maxBody)
 	}
-	return body, nil
+	return nil
 }
+
+// bodyBuffer holds an answer's body. Its bytes are reused once released, so nothing kept after the
+// release may alias them: the JSON decoder copies the strings it decodes, and the errors built from a
+// body (newAPIError, bodyError, the decoder's) hold copies.
+type bodyBuffer struct{ b []byte }
+
+// maxPooledBody is the largest buffer kept for reuse: a job answer is a few KiB, and the rare large one
+// (a batch of hundreds of servers, up to the body cap) should not stay in the pool.
+const maxPooledBody = 64 << 10
+
+var bodyPool = sync.Pool{New: func() any { return &bodyBuffer{b: make([]byte, 0, 4<<10)} }}
+
+func newBodyBuffer() *bodyBuffer { return bodyPool.Get().(*bodyBuffer) }
+
+func (b *bodyBuffer) release() {
+	if scribbleReleasedBodies {
+		for i := range b.b {
+			b.b[i] = 'X'
+		}
+	}
+	if cap(b.b) > maxPooledBody {
+		return
+	}
+	b.b = b.b[:0]
+	bodyPool.Put(b)
+}
+
+// scribbleReleasedBodies is set by tests: a released body is overwritten, so that a job or an error
+// that still aliases it shows it, whether or not the pool hands the buffer out again.
+var scribbleReleasedBodies bool
 
 func (c *Client) observe(t Target, code string, d time.Duration) {
 	if c.obs != nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -120,7 +121,7 @@ func (t *text) UnmarshalJSON(b []byte) error {
 	case len(b) > 1 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b):
 		// The common case, without a second decoder: the document was checked before this is called, so
 		// a string without escapes is its bytes between the quotes.
-		*t = text(b[1 : len(b)-1])
+		*t = plainText(b[1 : len(b)-1])
 	case len(b) > 0 && b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
@@ -140,6 +141,24 @@ func (t *text) UnmarshalJSON(b []byte) error {
 		*t = text(strings.ToValidUTF8(string(b), "\uFFFD"))
 	}
 	return nil
+}
+
+// plainText is the text of the bytes between the quotes of a JSON string without escapes, valid UTF-8.
+// The statuses every job and sub-job carries are the constants, not one more copy each.
+func plainText(v []byte) text {
+	switch string(v) {
+	case StatusSuccess:
+		return StatusSuccess
+	case StatusRunning:
+		return StatusRunning
+	case StatusFail:
+		return StatusFail
+	case StatusInit:
+		return StatusInit
+	case StatusPendingPayment:
+		return StatusPendingPayment
+	}
+	return text(v)
 }
 
 // list decodes a JSON array and reads anything else (an object, a string) as empty: one odd field of an
@@ -212,6 +231,34 @@ type wireJob struct {
 	Entities   wireEntities `json:"entities"`
 }
 
+// wirePool keeps wireJobs with their arrays of sub-jobs: the decoder grew entities.sub_jobs element by
+// element, a third of what decoding a job answer allocated. The decoder reuses a slice's capacity but not
+// zeroed (fields absent from the new answer would keep the old values), so release clears everything.
+var wirePool = sync.Pool{New: func() any { return new(wireJob) }}
+
+// maxPooledSubJobs bounds the sub-job array a pooled wireJob keeps; larger batches allocate their own.
+const maxPooledSubJobs = 64
+
+func newWireJob() *wireJob { return wirePool.Get().(*wireJob) }
+
+// release clears w and returns it to the pool. Nothing decoded into it may be used afterwards; the Job
+// built from it holds only strings, which are copies.
+func (w *wireJob) release() {
+	w.reset()
+	wirePool.Put(w)
+}
+
+// reset clears w but keeps (up to maxPooledSubJobs) the capacity of its sub-jobs.
+func (w *wireJob) reset() {
+	subs := w.Entities.SubJobs
+	if cap(subs) > maxPooledSubJobs {
+		subs = nil
+	}
+	clear(subs[:cap(subs)])
+	*w = wireJob{}
+	w.Entities.SubJobs = subs[:0]
+}
+
 // cutter caps texts and remembers which fields it cut.
 type cutter struct{ cut []string }
 
@@ -243,8 +290,9 @@ func (c *cutter) subJob(sw *wireJob) SubJob {
 // parseV1Job is the parser of GET /v1/{project_id}/jobs/{job_id} (ECS, EVS, BMS, IMS, EIP, SDRS: the
 // same shape, the statuses already the documented ones). See ParseJob for error bodies.
 func parseV1Job(s Service, status int, body []byte) (*Job, error) {
-	var w wireJob
-	if err := json.Unmarshal(body, &w); err != nil {
+	w := newWireJob()
+	defer w.release()
+	if err := decodeV1Job(body, w); err != nil {
 		if code, msg, ok := parseAPIError(body); ok {
 			return nil, bodyError(s, status, code, msg)
 		}
@@ -301,6 +349,7 @@ func (j *Job) collectSubJobs(c *cutter, e *wireEntities) int {
 	}
 	switch {
 	case len(e.SubJobs) > 0:
+		j.SubJobs = make([]SubJob, 0, min(len(e.SubJobs), maxSubJobs))
 		for i := range e.SubJobs {
 			add(c.subJob(&e.SubJobs[i]))
 		}

@@ -176,19 +176,26 @@ func KnownRegion(s Service, region string) bool {
 
 // jobPath fills the row's path template; each filled value is one path segment (escaped by the client).
 func (r ServiceSpec) jobPath(project, jobID string) []string {
-	segs := strings.Split(strings.Trim(r.Path, "/"), "/")
-	out := make([]string, len(segs))
-	for i, s := range segs {
+	return r.appendJobPath(nil, project, jobID)
+}
+
+// appendJobPath is jobPath appending to dst, for the client, which keeps the segments on its stack.
+func (r ServiceSpec) appendJobPath(dst []string, project, jobID string) []string {
+	rest := strings.Trim(r.Path, "/")
+	for {
+		s, tail, more := strings.Cut(rest, "/")
 		switch s {
 		case "{project_id}":
-			out[i] = project
+			s = project
 		case "{job_id}":
-			out[i] = jobID
-		default:
-			out[i] = s
+			s = jobID
 		}
+		dst = append(dst, s)
+		if !more {
+			return dst
+		}
+		rest = tail
 	}
-	return out
 }
 
 // JobPath is the path of a job of service s, as sent ("/v1/{project}/jobs/{id}"), for tests and tools

@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -36,18 +39,34 @@ func Sign(req *http.Request, body []byte, creds Credentials, now time.Time) erro
 		req.Header.Set(headerContentSHA256, unsignedPayload)
 	}
 	date := req.Header.Get(headerDate)
-	if _, err := time.Parse(DateFormat, date); err != nil {
+	// An absent date (every request of the client) cannot parse: skipping time.Parse spares its error.
+	if date == "" || !validDate(date) {
 		date = now.UTC().Format(DateFormat)
 		req.Header.Set(headerDate, date)
 	}
 	if creds.SecurityToken != "" {
 		req.Header.Set(headerSecurityToken, creds.SecurityToken)
 	}
-	signed := signedHeaders(req.Header)
-	sig := signature(creds.SecretKey, date, canonicalRequest(req, req.Header.Get("Host"), signed, body))
-	req.Header.Set(headerAuthorization, fmt.Sprintf("%s Access=%s, SignedHeaders=%s, Signature=%s",
-		Algorithm, creds.AccessKey, strings.Join(signed, ";"), sig))
+	// Every request is signed, so the work happens in buffers on the stack: one string, the
+	// Authorization value, is all that is allocated for the signature.
+	var names [16]string
+	signed := appendSignedHeaders(names[:0], req.Header)
+	var crBuf [1024]byte
+	cr := appendCanonicalRequest(crBuf[:0], req, req.Header.Get("Host"), signed, body)
+	var auth [256]byte
+	a := append(auth[:0], Algorithm+" Access="...)
+	a = append(a, creds.AccessKey...)
+	a = append(a, ", SignedHeaders="...)
+	a = appendJoined(a, signed)
+	a = append(a, ", Signature="...)
+	a = appendSignature(a, creds.SecretKey, date, cr)
+	req.Header.Set(headerAuthorization, string(a))
 	return nil
+}
+
+func validDate(date string) bool {
+	_, err := time.Parse(DateFormat, date)
+	return err == nil
 }
 
 // Verify checks an incoming request's signature the way the API gateway does: the Authorization header
@@ -98,8 +117,10 @@ func Verify(req *http.Request, body []byte, secretFor func(ak string) (sk string
 	if !containsString(signed, "x-sdk-date") {
 		return fail("x-sdk-date is not signed")
 	}
-	want := signature(sk, date, canonicalRequest(req, req.Host, signed, body))
-	if !hmac.Equal([]byte(want), []byte(sig)) {
+	var crBuf [1024]byte
+	var want [2 * sha256.Size]byte
+	mac := appendSignature(want[:0], sk, date, appendCanonicalRequest(crBuf[:0], req, req.Host, signed, body))
+	if !hmac.Equal(mac, []byte(sig)) {
 		return fail("signature mismatch")
 	}
 	return nil
@@ -114,61 +135,136 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-// signedHeaders follows the SDK: every header but Content-Type and names with "_", lowercased, sorted.
-func signedHeaders(h http.Header) []string {
-	out := make([]string, 0, len(h))
+// appendSignedHeaders follows the SDK: every header but Content-Type and names with "_", lowercased,
+// sorted. It appends to dst so that Sign can keep the names on its stack.
+func appendSignedHeaders(dst []string, h http.Header) []string {
 	for k := range h {
-		lk := strings.ToLower(k)
+		lk := lowerHeaderName(k)
 		if strings.HasPrefix(lk, "content-type") || strings.Contains(lk, "_") || lk == "authorization" {
 			continue
 		}
-		out = append(out, lk)
+		dst = append(dst, lk)
 	}
-	sort.Strings(out)
-	return out
+	slices.Sort(dst)
+	return dst
+}
+
+// lowerHeaderName is strings.ToLower without an allocation for the headers every request carries.
+func lowerHeaderName(k string) string {
+	switch k {
+	case "User-Agent":
+		return "user-agent"
+	case "X-Project-Id":
+		return "x-project-id"
+	case "X-Sdk-Date":
+		return "x-sdk-date"
+	case "Host":
+		return "host"
+	case "Content-Type":
+		return "content-type"
+	case "Authorization":
+		return "authorization"
+	case "X-Security-Token":
+		return "x-security-token"
+	case "X-Sdk-Content-Sha256":
+		return "x-sdk-content-sha256"
+	}
+	return strings.ToLower(k)
+}
+
+// headerValue is h.Get(name) for a lower-case name, without the allocation of canonicalising the names
+// every request signs: for them the canonical key is spelt out.
+func headerValue(h http.Header, name string) string {
+	var k string
+	switch name {
+	case "user-agent":
+		k = "User-Agent"
+	case "x-project-id":
+		k = "X-Project-Id"
+	case "x-sdk-date":
+		k = "X-Sdk-Date"
+	case "x-security-token":
+		k = "X-Security-Token"
+	case "x-sdk-content-sha256":
+		k = "X-Sdk-Content-Sha256"
+	default:
+		return h.Get(name)
+	}
+	if v := h[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func appendJoined(dst []byte, names []string) []byte {
+	for i, n := range names {
+		if i > 0 {
+			dst = append(dst, ';')
+		}
+		dst = append(dst, n...)
+	}
+	return dst
 }
 
 func canonicalRequest(req *http.Request, host string, signed []string, body []byte) string {
-	var b strings.Builder
-	b.WriteString(req.Method)
-	b.WriteByte('\n')
-	b.WriteString(canonicalURI(req.URL.Path))
-	b.WriteByte('\n')
-	b.WriteString(canonicalQuery(req.URL.Query()))
-	b.WriteByte('\n')
+	return string(appendCanonicalRequest(nil, req, host, signed, body))
+}
+
+// emptySHA256 is the payload hash of a request without a body, every GET.
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+func appendCanonicalRequest(b []byte, req *http.Request, host string, signed []string, body []byte) []byte {
+	b = append(b, req.Method...)
+	b = append(b, '\n')
+	b = appendCanonicalURI(b, req.URL.Path)
+	b = append(b, '\n')
+	if req.URL.RawQuery != "" { // an empty query parses to an empty map, and that is ""
+		b = append(b, canonicalQuery(req.URL.Query())...)
+	}
+	b = append(b, '\n')
 	for _, name := range signed {
-		v := req.Header.Get(name)
-		if name == "host" {
-			v = host
+		v := host
+		if name != "host" {
+			v = headerValue(req.Header, name)
 		}
-		b.WriteString(name)
-		b.WriteByte(':')
-		b.WriteString(strings.TrimSpace(v))
-		b.WriteByte('\n')
+		b = append(b, name...)
+		b = append(b, ':')
+		b = append(b, strings.TrimSpace(v)...)
+		b = append(b, '\n')
 	}
-	b.WriteByte('\n')
-	b.WriteString(strings.Join(signed, ";"))
-	b.WriteByte('\n')
-	if p := req.Header.Get(headerContentSHA256); p != "" {
-		b.WriteString(p)
-	} else {
+	b = append(b, '\n')
+	b = appendJoined(b, signed)
+	b = append(b, '\n')
+	switch p := req.Header.Get(headerContentSHA256); {
+	case p != "":
+		b = append(b, p...)
+	case len(body) == 0:
+		b = append(b, emptySHA256...)
+	default:
 		sum := sha256.Sum256(body)
-		b.WriteString(hex.EncodeToString(sum[:]))
+		b = hex.AppendEncode(b, sum[:])
 	}
-	return b.String()
+	return b
 }
 
 // canonicalURI escapes each segment and always ends with "/", although the wire path does not.
-func canonicalURI(path string) string {
-	segs := strings.Split(path, "/")
-	for i, s := range segs {
-		segs[i] = escape(s)
+func canonicalURI(path string) string { return string(appendCanonicalURI(nil, path)) }
+
+// appendCanonicalURI is canonicalURI appended to b: escaping every byte but "/" is escaping each segment
+// of the path split at "/", as the SDK does.
+func appendCanonicalURI(b []byte, path string) []byte {
+	start := len(b)
+	for i := 0; i < len(path); i++ {
+		if c := path[i]; c == '/' {
+			b = append(b, c)
+		} else {
+			b = appendEscaped(b, c)
+		}
 	}
-	u := strings.Join(segs, "/")
-	if !strings.HasSuffix(u, "/") {
-		u += "/"
+	if len(b) == start || b[len(b)-1] != '/' {
+		b = append(b, '/')
 	}
-	return u
+	return b
 }
 
 func canonicalQuery(q map[string][]string) string {
@@ -190,26 +286,122 @@ func canonicalQuery(q map[string][]string) string {
 
 // escape percent-encodes every byte but the unreserved set, with upper-case hex, like the SDK.
 func escape(s string) string {
-	const hexdigits = "0123456789ABCDEF"
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexdigits[c>>4])
-		b.WriteByte(hexdigits[c&15])
+		var enc [3]byte
+		b.Write(appendEscaped(enc[:0], s[i]))
 	}
 	return b.String()
 }
 
+func appendEscaped(b []byte, c byte) []byte {
+	const hexdigits = "0123456789ABCDEF"
+	if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+		return append(b, c)
+	}
+	return append(b, '%', hexdigits[c>>4], hexdigits[c&15])
+}
+
 func signature(sk, date, canonical string) string {
-	sum := sha256.Sum256([]byte(canonical))
-	sts := Algorithm + "\n" + date + "\n" + hex.EncodeToString(sum[:])
-	mac := hmac.New(sha256.New, []byte(sk))
-	mac.Write([]byte(sts))
-	return hex.EncodeToString(mac.Sum(nil))
+	return string(appendSignature(nil, sk, date, []byte(canonical)))
+}
+
+// appendSignature appends hex(HMAC-SHA256(sk, string to sign)) to dst.
+func appendSignature(dst []byte, sk, date string, canonical []byte) []byte {
+	sum := sha256.Sum256(canonical)
+	m := macs.get(sk)
+	m.sts = append(m.sts[:0], Algorithm+"\n"...)
+	m.sts = append(m.sts, date...)
+	m.sts = append(m.sts, '\n')
+	m.sts = hex.AppendEncode(m.sts, sum[:])
+	m.h.Write(m.sts)
+	m.sum = m.h.Sum(m.sum[:0])
+	dst = hex.AppendEncode(dst, m.sum)
+	macs.put(m)
+	return dst
+}
+
+// macs keeps keyed HMAC-SHA256 states: hmac.New hashes the key into two SHA-256 states and allocates
+// both, on every request of the same few keys. A state is used by one signature at a time; Reset brings
+// it back to just after the key.
+var macs = hmacCache{maxSecrets: 8, maxIdle: 16}
+
+// hmacCache holds, for the maxSecrets secret keys used last, up to maxIdle idle states each (as many as
+// the requests that sign at once). Bounded both ways, so rotated or refreshed temporary credentials
+// cannot grow it: a key not used among the last maxSecrets is dropped with its states. The secrets are
+// compared, never printed or logged.
+type hmacCache struct {
+	maxSecrets, maxIdle int
+
+	mu      sync.Mutex
+	tick    uint64
+	entries []*hmacEntry
+}
+
+type hmacEntry struct {
+	secret string
+	used   uint64
+	idle   []*keyedMAC
+}
+
+// keyedMAC is one keyed state with the buffers of the signature it computes, so that they are not
+// allocated per signature either.
+type keyedMAC struct {
+	secret string
+	h      hash.Hash
+	sts    []byte // string to sign
+	sum    []byte
+}
+
+func (c *hmacCache) get(secret string) *keyedMAC {
+	c.mu.Lock()
+	if e := c.find(secret); e != nil {
+		if n := len(e.idle); n > 0 {
+			m := e.idle[n-1]
+			e.idle[n-1] = nil
+			e.idle = e.idle[:n-1]
+			c.mu.Unlock()
+			return m
+		}
+	}
+	c.mu.Unlock()
+	return &keyedMAC{secret: secret, h: hmac.New(sha256.New, []byte(secret)), sts: make([]byte, 0, 128), sum: make([]byte, 0, sha256.Size)}
+}
+
+// put takes a state back after use, unless its key was dropped meanwhile or enough are idle.
+func (c *hmacCache) put(m *keyedMAC) {
+	m.h.Reset()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.find(m.secret)
+	if e == nil {
+		e = &hmacEntry{secret: m.secret, used: c.tick}
+		if len(c.entries) < c.maxSecrets {
+			c.entries = append(c.entries, e)
+		} else {
+			lru := 0
+			for i, x := range c.entries {
+				if x.used < c.entries[lru].used {
+					lru = i
+				}
+			}
+			c.entries[lru] = e
+		}
+	}
+	if len(e.idle) < c.maxIdle {
+		e.idle = append(e.idle, m)
+	}
+}
+
+// find returns the entry of secret and marks it used; c.mu is held.
+func (c *hmacCache) find(secret string) *hmacEntry {
+	c.tick++
+	for _, e := range c.entries {
+		if e.secret == secret {
+			e.used = c.tick
+			return e
+		}
+	}
+	return nil
 }
