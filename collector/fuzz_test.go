@@ -12,7 +12,8 @@ import (
 )
 
 // FuzzExposition: whatever texts an answer carries (any bytes, any length, in any field that becomes a
-// label value), the exposition parses with Prometheus' text parser, so one job never costs the scrape.
+// label value), the exposition parses with Prometheus' text parser, so one job never costs the scrape,
+// and the gzip answer of cached segments says the same.
 // go test -run '^$' -fuzz FuzzExposition -fuzztime 60s ./collector
 func FuzzExposition(f *testing.F) {
 	f.Add("RUNNING", "create\xffServer", "Ecs.0001", "quota\nexceeded \"x\" \\", "i-1", "FAIL", "Ecs.\xc3")
@@ -34,6 +35,12 @@ func FuzzExposition(f *testing.F) {
 		var buf bytes.Buffer
 		if err := c.WriteText(&buf); err != nil {
 			t.Fatal(err)
+		}
+		// The gzip answer to Prometheus (cached segments) must say the same, twice: made, then copied.
+		for range 2 {
+			if got, _ := gzipAnswer(t, c); got != buf.String() {
+				t.Fatalf("gzip answer differs from the text answer\n%s", lineDiff(got, buf.String()))
+			}
 		}
 		p := expfmt.NewTextParser(model.LegacyValidation)
 		if _, err := p.TextToMetricFamilies(bytes.NewReader(buf.Bytes())); err != nil {
