@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -250,4 +251,32 @@ func TestMayBeThrottledSinglePass(t *testing.T) {
 			t.Errorf("%s: %v, want %v", body, got, want)
 		}
 	}
+}
+
+// TestSignatureConcurrentKeys: requests signing at once with two long-lived keys and a stream of rotated
+// ones (more than the cache keeps, so keys are dropped while their states are in use) each get the
+// HMAC-SHA256 of their own key (for -race, and against a state returned under another key).
+func TestSignatureConcurrentKeys(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				secret := []string{"sk-a", "sk-b"}[(g+i)%2]
+				if i%3 == 0 {
+					secret = fmt.Sprintf("sk-rotated-%d-%d", g, i/3)
+				}
+				canonical := fmt.Sprintf("GET\n/v1/p/jobs/%d-%d/\n\n", g, i)
+				sum := sha256.Sum256([]byte(canonical))
+				m := hmac.New(sha256.New, []byte(secret))
+				m.Write([]byte(Algorithm + "\n20260301T101530Z\n" + hex.EncodeToString(sum[:])))
+				if got, want := signature(secret, "20260301T101530Z", canonical), hex.EncodeToString(m.Sum(nil)); got != want {
+					t.Errorf("goroutine %d request %d with %s: signature %s, want %s", g, i, secret, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
