@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -279,4 +280,31 @@ func TestSignatureConcurrentKeys(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestPooledBodyNotAliasedByAnyParser: every fixture of every service, fetched through the client with
+// released bodies overwritten, gives the job (or error) ParseJob gives on a private copy of the body:
+// no parser (v1 fast path, encoding/json, CCE, ELB, CFW, IMS) keeps bytes of the pooled buffer. An
+// answer over the body cap is an error that holds none of it.
+func TestPooledBodyNotAliasedByAnyParser(t *testing.T) {
+	scribbleReleasedBodies = true
+	t.Cleanup(func() { scribbleReleasedBodies = false })
+	for name, fc := range jobFixtures {
+		t.Run(name, func(t *testing.T) {
+			body := string(readFixture(t, name))
+			want, wantErr := ParseJob(fc.service, fc.status, []byte(body))
+			g := newGateway(t, nil, script(answer{status: fc.status, body: body}))
+			got, err := newTestClient(WithRetry(1, 0, 0)).GetJob(t.Context(), g.target(fc.service, goodCreds), testJobID)
+			if fmt.Sprint(err) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
+				t.Errorf("through the client:\n%+v, %v\nfrom a private copy:\n%+v, %v", got, err, want, wantErr)
+			}
+		})
+	}
+	t.Run("over the body cap", func(t *testing.T) {
+		g := newGateway(t, nil, script(answer{status: 200, body: `{"status":"RUNNING","fail_reason":"` + strings.Repeat("r", 100) + `"}`}))
+		_, err := newTestClient(WithRetry(1, 0, 0), WithMaxBodyBytes(32)).GetJob(t.Context(), g.target(ECS, goodCreds), testJobID)
+		if err == nil || strings.Contains(err.Error(), "XX") || strings.Contains(err.Error(), "rrr") {
+			t.Errorf("error %v", err)
+		}
+	})
 }
