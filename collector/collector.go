@@ -368,6 +368,8 @@ func (c *Collector) RefreshFor(ctx context.Context, scraper string) {
 	// Longest-unrefreshed first: when throttling or the deadline lets only part of the jobs through,
 	// the next scrape continues with the others instead of refreshing the same ones again.
 	sort.SliceStable(own, func(i, j int) bool { return own[i].lastSuccess < own[j].lastSuccess })
+	// Grouped under the lock: SetJobs sets each entry's target on every run of every source.
+	groups := byProject(own)
 	c.mu.Unlock()
 	if len(waits) > 0 && c.waitHook != nil {
 		c.waitHook()
@@ -377,7 +379,7 @@ func (c *Collector) RefreshFor(ctx context.Context, scraper string) {
 	// held back by its rate limit (or slow to answer) delays only its own jobs. The shared semaphore still
 	// bounds the queries in flight across projects and concurrent scrapes.
 	var wg sync.WaitGroup
-	for _, group := range byProject(own) {
+	for _, group := range groups {
 		var next atomic.Int64
 		for range min(len(group), cap(sem)) {
 			wg.Add(1)
@@ -401,7 +403,7 @@ func (c *Collector) RefreshFor(ctx context.Context, scraper string) {
 	}
 }
 
-// byProject splits entries by region and project, keeping their order within each.
+// byProject splits entries by region and project, keeping their order within each; with c.mu held.
 func byProject(entries []*entry) [][]*entry {
 	type key struct{ region, project string }
 	index := map[key]int{}

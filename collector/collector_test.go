@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -399,6 +400,40 @@ func TestPartialRefreshesRotateThroughJobs(t *testing.T) {
 	for _, id := range ids {
 		if seen[id] != 1 {
 			t.Errorf("job %s refreshed %d times in 3 scrapes of 3 jobs each, want exactly 1 (rotation)", id, seen[id])
+		}
+	}
+}
+
+// TestRefreshRacesSetJobs: discovery runs and reloads (SetJobs sets every entry's target) while scrapes
+// query. Under -race (the default) it failed, most runs, when a scrape grouped its jobs by project
+// outside the lock; the window is between the scrape's lock and its first query, so it is tried often.
+func TestRefreshRacesSetJobs(t *testing.T) {
+	g := newFakeGetter()
+	var jobs []WatchedJob
+	for i := range 300 {
+		id := fmt.Sprintf("job-%03d", i)
+		g.set(id, job(id, "RUNNING"), nil)
+		w := watched(id)[0]
+		w.Target.ProjectID = fmt.Sprintf("%032d", i%7)
+		jobs = append(jobs, w)
+	}
+	clk := fakeclock.New(t0)
+	c := New(g, Options{Concurrency: 2, MinQueryInterval: time.Second}, nil, WithClock(clk.Now))
+	c.SetJobs(ConfigSource, jobs)
+	for range 40 {
+		clk.Add(time.Minute) // every job due
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.Refresh(t.Context())
+		}()
+		for running := true; running; {
+			select {
+			case <-done:
+				running = false
+			default:
+				c.SetJobs(ConfigSource, jobs)
+			}
 		}
 	}
 }

@@ -270,6 +270,12 @@ func (c *cutter) text(field string, v text, n int) string {
 	return s
 }
 
+// status is a status as exported: trimmed, capped, and trimmed again, because the cap can fall just
+// after a blank inside a long value (an object where the status belongs, compacted to text).
+func (c *cutter) status(raw string) string {
+	return strings.TrimSpace(c.text("status", text(strings.TrimSpace(raw)), maxStatusBytes))
+}
+
 func (c *cutter) subJob(sw *wireJob) SubJob {
 	sj := SubJob{
 		JobID:      c.text("sub_job_id", sw.JobID, maxIDBytes),
@@ -282,7 +288,7 @@ func (c *cutter) subJob(sw *wireJob) SubJob {
 			sw.Entities.ProtectedInstanceID, sw.Entities.ReplicationPairID, sw.Entities.ServerGroupID, sw.Entities.NicID)), maxIDBytes),
 	}
 	if sw.Status != nil {
-		sj.Status = c.text("status", text(strings.TrimSpace(string(*sw.Status))), maxStatusBytes)
+		sj.Status = c.status(string(*sw.Status))
 	}
 	return sj
 }
@@ -310,7 +316,7 @@ func parseV1Job(s Service, status int, body []byte) (*Job, error) {
 		Service:    s,
 		JobID:      c.text("job_id", w.JobID, maxIDBytes),
 		JobType:    c.text("job_type", w.JobType, maxJobTypeBytes),
-		Status:     c.text("status", text(strings.TrimSpace(string(*w.Status))), maxStatusBytes),
+		Status:     c.status(string(*w.Status)),
 		BeginTime:  parseTime(string(w.BeginTime)),
 		EndTime:    parseTime(string(w.EndTime)),
 		ErrorCode:  c.text("error_code", w.ErrorCode, maxErrorCodeBytes),
@@ -368,7 +374,7 @@ func (j *Job) collectSubJobs(c *cutter, e *wireEntities) int {
 	default:
 		for _, r := range e.Results {
 			add(SubJob{
-				Status:     c.text("status", text(strings.TrimSpace(string(r.Status))), maxStatusBytes),
+				Status:     c.status(string(r.Status)),
 				ResourceID: c.text("resource_id", r.ImageID, maxIDBytes),
 			})
 		}

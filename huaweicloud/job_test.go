@@ -515,3 +515,41 @@ func FuzzParseJob(f *testing.F) {
 		}
 	})
 }
+
+// TestParseJobStatusCapIsTrimmed: a status longer than its cap (an object where the status belongs,
+// compacted to text) is cut, and the cut may fall just after a blank; the status must still come out
+// trimmed, as every shorter one does (found by FuzzParseJob).
+func TestParseJobStatusCapIsTrimmed(t *testing.T) {
+	// 63 bytes of the compacted object, then a blank at the cap: `{"x":"000 ... 0 y"}`.
+	long := `{"x":"` + strings.Repeat("0", 57) + ` y"}`
+	tests := []struct {
+		name    string
+		service Service
+		body    string
+		sub     bool // the status checked is the first sub-job's
+	}{
+		{"v1 job", ECS, `{"status":` + long + `}`, false},
+		{"v1 job, key in other case", ECS, `{"stAtus":` + long + `}`, false},
+		{"v1 sub-job", ECS, `{"status":"RUNNING","entities":{"sub_jobs":[{"status":` + long + `}]}}`, true},
+		{"IMS result", IMS, `{"status":"RUNNING","entities":{"results":[{"image_id":"i","status":` + long + `}]}}`, true},
+		{"ELB job", ELB, `{"job":{"status":` + long + `}}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j, err := ParseJob(tt.service, 200, []byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := j.Status
+			if tt.sub {
+				if len(j.SubJobs) == 0 {
+					t.Fatal("no sub-job")
+				}
+				got = j.SubJobs[0].Status
+			}
+			if got == "" || got != strings.TrimSpace(got) || len(got) > maxStatusBytes {
+				t.Errorf("status %q: empty, not trimmed or longer than %d bytes", got, maxStatusBytes)
+			}
+		})
+	}
+}

@@ -40,7 +40,7 @@ var cceStatuses = map[string]string{
 }
 
 func (w *cceJob) common(c *cutter) (status string, sj SubJob) {
-	status = c.text("status", text(mapStatus(string(deref(w.Status.Phase)), cceStatuses)), maxStatusBytes)
+	status = c.status(mapStatus(string(deref(w.Status.Phase)), cceStatuses))
 	sj = SubJob{
 		JobID:      c.text("sub_job_id", w.Metadata.UID, maxIDBytes),
 		JobType:    c.text("job_type", w.Spec.Type, maxJobTypeBytes),

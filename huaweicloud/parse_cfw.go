@@ -40,7 +40,7 @@ func parseCFWJob(s Service, status int, body []byte) (*Job, error) {
 		Service:   s,
 		JobID:     c.text("job_id", d.ID, maxIDBytes),
 		JobType:   cfwJobType,
-		Status:    c.text("status", text(mapStatus(string(*d.Status), cfwStatuses)), maxStatusBytes),
+		Status:    c.status(mapStatus(string(*d.Status), cfwStatuses)),
 		BeginTime: parseTime(string(d.BeginTime)),
 		EndTime:   parseTime(string(d.EndTime)),
 	}

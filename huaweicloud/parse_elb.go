@@ -50,7 +50,7 @@ func (w *elbJob) subJob(c *cutter) SubJob {
 	sj := SubJob{
 		JobID:      c.text("sub_job_id", w.JobID, maxIDBytes),
 		JobType:    c.text("job_type", w.JobType, maxJobTypeBytes),
-		Status:     c.text("status", text(mapStatus(string(deref(w.Status)), elbStatuses)), maxStatusBytes),
+		Status:     c.status(mapStatus(string(deref(w.Status)), elbStatuses)),
 		BeginTime:  parseTime(string(w.BeginTime)),
 		EndTime:    parseTime(string(w.EndTime)),
 		ErrorCode:  c.text("error_code", w.ErrorCode, maxErrorCodeBytes),

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -250,4 +252,59 @@ func TestMayBeThrottledSinglePass(t *testing.T) {
 			t.Errorf("%s: %v, want %v", body, got, want)
 		}
 	}
+}
+
+// TestSignatureConcurrentKeys: requests signing at once with two long-lived keys and a stream of rotated
+// ones (more than the cache keeps, so keys are dropped while their states are in use) each get the
+// HMAC-SHA256 of their own key (for -race, and against a state returned under another key).
+func TestSignatureConcurrentKeys(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				secret := []string{"sk-a", "sk-b"}[(g+i)%2]
+				if i%3 == 0 {
+					secret = fmt.Sprintf("sk-rotated-%d-%d", g, i/3)
+				}
+				canonical := fmt.Sprintf("GET\n/v1/p/jobs/%d-%d/\n\n", g, i)
+				sum := sha256.Sum256([]byte(canonical))
+				m := hmac.New(sha256.New, []byte(secret))
+				m.Write([]byte(Algorithm + "\n20260301T101530Z\n" + hex.EncodeToString(sum[:])))
+				if got, want := signature(secret, "20260301T101530Z", canonical), hex.EncodeToString(m.Sum(nil)); got != want {
+					t.Errorf("goroutine %d request %d with %s: signature %s, want %s", g, i, secret, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestPooledBodyNotAliasedByAnyParser: every fixture of every service, fetched through the client with
+// released bodies overwritten, gives the job (or error) ParseJob gives on a private copy of the body:
+// no parser (v1 fast path, encoding/json, CCE, ELB, CFW, IMS) keeps bytes of the pooled buffer. An
+// answer over the body cap is an error that holds none of it.
+func TestPooledBodyNotAliasedByAnyParser(t *testing.T) {
+	scribbleReleasedBodies = true
+	t.Cleanup(func() { scribbleReleasedBodies = false })
+	for name, fc := range jobFixtures {
+		t.Run(name, func(t *testing.T) {
+			body := string(readFixture(t, name))
+			want, wantErr := ParseJob(fc.service, fc.status, []byte(body))
+			g := newGateway(t, nil, script(answer{status: fc.status, body: body}))
+			got, err := newTestClient(WithRetry(1, 0, 0)).GetJob(t.Context(), g.target(fc.service, goodCreds), testJobID)
+			if fmt.Sprint(err) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
+				t.Errorf("through the client:\n%+v, %v\nfrom a private copy:\n%+v, %v", got, err, want, wantErr)
+			}
+		})
+	}
+	t.Run("over the body cap", func(t *testing.T) {
+		g := newGateway(t, nil, script(answer{status: 200, body: `{"status":"RUNNING","fail_reason":"` + strings.Repeat("r", 100) + `"}`}))
+		_, err := newTestClient(WithRetry(1, 0, 0), WithMaxBodyBytes(32)).GetJob(t.Context(), g.target(ECS, goodCreds), testJobID)
+		if err == nil || strings.Contains(err.Error(), "XX") || strings.Contains(err.Error(), "rrr") {
+			t.Errorf("error %v", err)
+		}
+	})
 }
