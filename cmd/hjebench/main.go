@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -45,7 +46,8 @@ func main() {
 	exporter := flag.String("exporter", "", "exporter binary for the end-to-end runs (default: build this checkout)")
 	scaleJobs := flag.String("scale", "10000,100000", "watched jobs of the end-to-end runs, comma-separated (\"\": none)")
 	onlyScale := flag.Bool("only-scale", false, "run only the end-to-end runs")
-	cycles := flag.Int("cycles", 0, "measured steady cycles of each end-to-end run (0: 5, or 3 above 10,000 jobs)")
+	cycles := flag.Int("cycles", 0, "measured steady cycles of each end-to-end run (0: 10, or 3 above 10,000 jobs)")
+	servicesFlag := flag.String("services", "", "job services the end-to-end jobs cycle through, comma-separated (default: every job service); e.g. ecs,evs,bms,ims to measure an exporter older than issue 12")
 	jsonExporter := flag.String("json-exporter", "", "json_exporter binary (scripts/json-exporter.sh builds v0.7.0): also run each end-to-end workload through it, side by side")
 	flag.Parse()
 
@@ -69,7 +71,12 @@ func main() {
 		metricsCost(add)
 	}
 	if *scaleJobs != "" {
-		runs, err := parseScale(*scaleJobs, *cycles)
+		services, err := parseServices(*servicesFlag)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "hjebench: -services:", err)
+			os.Exit(2)
+		}
+		runs, err := parseScale(*scaleJobs, *cycles, services)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "hjebench: -scale:", err)
 			os.Exit(2)
@@ -348,4 +355,20 @@ func verdict(ok bool) string {
 		return "met"
 	}
 	return "MISSED"
+}
+
+// parseServices turns "ecs,evs" into services; "" is every job service.
+func parseServices(s string) ([]huaweicloud.Service, error) {
+	if s == "" {
+		return huaweicloud.JobServices, nil
+	}
+	var out []huaweicloud.Service
+	for _, f := range strings.Split(s, ",") {
+		svc := huaweicloud.Service(strings.TrimSpace(f))
+		if !slices.Contains(huaweicloud.JobServices, svc) {
+			return nil, fmt.Errorf("%q is not a job service (%v)", f, huaweicloud.JobServices)
+		}
+		out = append(out, svc)
+	}
+	return out, nil
 }
