@@ -85,14 +85,10 @@ func jxConfig() string {
 
 // jxResult is what one json_exporter run measured.
 type jxResult struct {
-	version     string
-	steadyHWM   int64
-	endRSS      int64
-	cpuPerCycle time.Duration
-	callsPerCyc int64
-	gzipSweep   int64 // one scraper's sweep of every target, bytes as sent
-	plainSweep  int64 // the same uncompressed
-	cycleWall   time.Duration
+	steadyFigures
+	version    string
+	gzipSweep  int64 // one scraper's sweep of every target, bytes as sent
+	plainSweep int64 // the same uncompressed
 }
 
 // compareJSONExporter runs json_exporter on each run's workload and adds its rows, and ratio rows
@@ -175,21 +171,11 @@ func (r scaleRun) runJSONExporter(bin string) (jxResult, error) {
 	if out, err := exec.Command(bin, "--config.check", "--config.file="+cfgPath).CombinedOutput(); err != nil {
 		return res, fmt.Errorf("json_exporter --config.check: %w\n%s", err, out)
 	}
-	addr, err := freeAddr()
+	pid, base, stop, err := startProcess(bin, cfgPath, "/metrics")
 	if err != nil {
 		return res, err
 	}
-	cmd := exec.Command(bin, "--config.file="+cfgPath, "--web.listen-address="+addr, "--log.level=error")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return res, err
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	pid := cmd.Process.Pid
-	base := "http://" + addr
-	if err := waitReady(base + "/metrics"); err != nil {
-		return res, err
-	}
+	defer stop()
 
 	// Each scraper is a Prometheus server of its own: its own keep-alive connections to the exporter.
 	// Compression is off in the transport so that gzip answers are counted as sent.
@@ -280,33 +266,7 @@ func (r scaleRun) runJSONExporter(bin string) (jxResult, error) {
 	if _, err := cycle(); err != nil {
 		return res, err
 	}
-	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
-		return res, fmt.Errorf("reset peak RSS: %w", err)
-	}
-	sim.ResetStats()
-	cpu0, err := procCPU(pid)
-	if err != nil {
-		return res, err
-	}
-	var wall time.Duration
-	for range jxCycles {
-		d, err := cycle()
-		if err != nil {
-			return res, err
-		}
-		wall += d
-	}
-	cpu1, err := procCPU(pid)
-	if err != nil {
-		return res, err
-	}
-	res.cpuPerCycle = (cpu1 - cpu0) / jxCycles
-	res.cycleWall = wall / jxCycles
-	res.callsPerCyc = sim.Stats().Requests / jxCycles
-	if res.steadyHWM, err = procStatus(pid, "VmHWM"); err != nil {
-		return res, err
-	}
-	if res.endRSS, err = procStatus(pid, "VmRSS"); err != nil {
+	if res.steadyFigures, err = measureSteady(pid, sim, jxCycles, cycle); err != nil {
 		return res, err
 	}
 	res.plainSweep, err = sweep(newScraper(), "hjebench (uncompressed size)", false)

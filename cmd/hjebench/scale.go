@@ -35,17 +35,23 @@ type scaleRun struct {
 	cycles      int
 }
 
-// scaleResult is what one run measured.
-type scaleResult struct {
-	startHWM    int64 // peak RSS from start to the end of the first (cold) cycle, bytes
+// steadyFigures is what the steady cycles of a process measured (measureSteady), for this exporter and
+// for json_exporter alike.
+type steadyFigures struct {
 	steadyHWM   int64 // peak RSS over the steady cycles, bytes
 	endRSS      int64
-	cpuPerCycle time.Duration   // exporter CPU per steady cycle (two pulls), the mean
+	cpuPerCycle time.Duration   // CPU per steady cycle, the mean
 	cpuCycles   []time.Duration // the CPU of each steady cycle, for the median and range
 	callsPerCyc int64
-	gzipBytes   int64 // one answer, as sent
-	plainBytes  int64 // one answer, uncompressed
 	cycleWall   time.Duration
+}
+
+// scaleResult is what one run measured.
+type scaleResult struct {
+	steadyFigures
+	startHWM   int64 // peak RSS from start to the end of the first (cold) cycle, bytes
+	gzipBytes  int64 // one answer, as sent
+	plainBytes int64 // one answer, uncompressed
 }
 
 // scale runs each run against the exporter binary and returns what it measured, by job count (runs
@@ -167,21 +173,11 @@ func (r scaleRun) run(exporter string) (scaleResult, error) {
 		}
 	}
 
-	addr, err := freeAddr()
+	pid, base, stop, err := startProcess(exporter, cfgPath, "/-/ready")
 	if err != nil {
 		return res, err
 	}
-	cmd := exec.Command(exporter, "--config.file="+cfgPath, "--web.listen-address="+addr, "--log.level=error")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return res, err
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	pid := cmd.Process.Pid
-	base := "http://" + addr
-	if err := waitReady(base + "/-/ready"); err != nil {
-		return res, err
-	}
+	defer stop()
 
 	pull := func(ua string, gz bool) (int64, error) {
 		req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
@@ -233,43 +229,70 @@ func (r scaleRun) run(exporter string) (scaleResult, error) {
 	if _, err := cycle(); err != nil { // warm
 		return res, err
 	}
-	// Resetting the peak (clear_refs 5, Linux 4.0+) keeps the start-up peak (config decoding, the cold
-	// cycle) out of the steady figure; both are reported.
-	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
-		return res, fmt.Errorf("reset peak RSS: %w", err)
-	}
-	sim.ResetStats()
-	cpu0, err := procCPU(pid)
-	if err != nil {
-		return res, err
-	}
-	var wall time.Duration
-	prev := cpu0
-	for range r.cycles {
-		d, err := cycle()
-		if err != nil {
-			return res, err
-		}
-		wall += d
-		now, err := procCPU(pid)
-		if err != nil {
-			return res, err
-		}
-		res.cpuCycles = append(res.cpuCycles, now-prev)
-		prev = now
-	}
-	cpu1 := prev
-	res.cpuPerCycle = (cpu1 - cpu0) / time.Duration(r.cycles)
-	res.cycleWall = wall / time.Duration(r.cycles)
-	res.callsPerCyc = sim.Stats().Requests / int64(r.cycles)
-	if res.steadyHWM, err = procStatus(pid, "VmHWM"); err != nil {
-		return res, err
-	}
-	if res.endRSS, err = procStatus(pid, "VmRSS"); err != nil {
+	if res.steadyFigures, err = measureSteady(pid, sim, r.cycles, cycle); err != nil {
 		return res, err
 	}
 	res.plainBytes, err = pull("hjebench (uncompressed size)", false)
 	return res, err
+}
+
+// startProcess starts bin with its configuration on a free loopback address and waits until path answers
+// 200; stop kills it.
+func startProcess(bin, cfgPath, path string) (pid int, base string, stop func(), err error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return 0, "", nil, err
+	}
+	cmd := exec.Command(bin, "--config.file="+cfgPath, "--web.listen-address="+addr, "--log.level=error")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return 0, "", nil, err
+	}
+	stop = func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	base = "http://" + addr
+	if err := waitReady(base + path); err != nil {
+		stop()
+		return 0, "", nil, err
+	}
+	return cmd.Process.Pid, base, stop, nil
+}
+
+// measureSteady runs cycles steady cycles of process pid against sim and measures them. Resetting the
+// peak first (clear_refs 5, Linux 4.0+) keeps the start-up peak (config decoding, the cold cycle) out of
+// the steady figure.
+func measureSteady(pid int, sim *simulator.Simulator, cycles int, cycle func() (time.Duration, error)) (steadyFigures, error) {
+	var f steadyFigures
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
+		return f, fmt.Errorf("reset peak RSS: %w", err)
+	}
+	sim.ResetStats()
+	cpu0, err := procCPU(pid)
+	if err != nil {
+		return f, err
+	}
+	var wall time.Duration
+	prev := cpu0
+	for range cycles {
+		d, err := cycle()
+		if err != nil {
+			return f, err
+		}
+		wall += d
+		now, err := procCPU(pid)
+		if err != nil {
+			return f, err
+		}
+		f.cpuCycles = append(f.cpuCycles, now-prev)
+		prev = now
+	}
+	f.cpuPerCycle = (prev - cpu0) / time.Duration(cycles)
+	f.cycleWall = wall / time.Duration(cycles)
+	f.callsPerCyc = sim.Stats().Requests / int64(cycles)
+	if f.steadyHWM, err = procStatus(pid, "VmHWM"); err != nil {
+		return f, err
+	}
+	f.endRSS, err = procStatus(pid, "VmRSS")
+	return f, err
 }
 
 // buildExporter builds the exporter of this checkout into dir, as "make build" would.
