@@ -80,6 +80,7 @@ type keyState struct {
 	probe    chan struct{} // non-nil while a probe is in flight, closed when it ends
 	epoch    uint64        // incremented by every failure event
 	events   [2]time.Time  // the latest two failure events, newest first
+	rtt      time.Duration // round trip of the latest success: how long waiting for a probe takes
 }
 
 // keyFresh is how long a success keeps the gate open for concurrent requests. Within a scrape answers
@@ -97,6 +98,7 @@ const authWindow = 5 * time.Minute
 type pass struct {
 	probe bool
 	epoch uint64
+	at    time.Time // when the gate let the request through
 }
 
 // limiterKey names the unit of the adaptive rate limit: an endpoint host and an access key.
@@ -322,72 +324,35 @@ func (c *Client) get(ctx context.Context, t Target, segments []string, query url
 	u := ep.url(segments)
 	u.RawQuery = query.Encode()
 
-	ak := creds.AccessKey
-	pk := permKey{ak, t.Service, t.ProjectID}
-	lim := c.limiter(u.Host, ak)
+	// The request path is a retry loop around one attempt: the admission's gates, the attempt, what the
+	// gates learn from it, and whether and when to try again.
+	a := c.admission(t, u.Host, creds.AccessKey)
+	var last error // the answer of the previous attempt, if one was sent
+	// A retry that is not sent leaves the answer the call had as its outcome: the call did ask.
+	outcome := func(err error) error {
+		if last != nil && Deferred(err) {
+			return last
+		}
+		return err
+	}
 	for attempt := 1; ; attempt++ {
-		if err := c.permitted(pk); err != nil {
-			return 0, nil, err
-		}
-		if err := c.paceAttempt(ctx, t, attempt); err != nil {
-			return 0, nil, err
-		}
-		if lim != nil {
-			if err := lim.wait(ctx, c.now, c.sleep); err != nil {
-				return 0, nil, fmt.Errorf("%w: %w", errPaced, err)
-			}
-		}
-		p, err := c.admit(ctx, ak)
+		p, err := a.enter(ctx)
 		if err != nil {
-			return 0, nil, err
-		}
-		if err := ctx.Err(); err != nil {
-			// Never sent. A call the rate limit held until its deadline is throttled, not a timeout.
-			c.settle(ak, p, 0)
-			if lim != nil && lim.holding(c.now()) {
-				return 0, nil, fmt.Errorf("%w: %w", errPaced, err)
-			}
-			return 0, nil, err
+			return 0, nil, outcome(err)
 		}
 		status, body, err := c.once(ctx, t, creds, u)
-		var apiErr *APIError
-		isAPI := errors.As(err, &apiErr)
-		if lim != nil {
-			if isAPI && apiErr.Throttled() {
-				lim.throttled(c.now(), apiErr.RetryAfter)
-			} else if err == nil {
-				lim.succeeded()
-			}
-		}
-		switch {
-		case err == nil:
-			c.settle(ak, p, 1)
-			c.allowed(pk)
+		a.leave(p, err)
+		if err == nil {
 			return status, body, nil
-		case !isAPI:
-			c.settle(ak, p, 0) // no answer proves nothing
-			return 0, nil, err
-		case apiErr.AuthFailure():
-			c.settle(ak, p, -1)
-			return 0, nil, err
 		}
-		c.settle(ak, p, 1) // the gateway let the key through
-		if apiErr.Permission() {
-			c.denied(pk)
-			return 0, nil, err
-		}
-		c.allowed(pk)
-		if !apiErr.Retryable() || attempt >= c.attempts {
-			return 0, nil, err
-		}
-		wait := max(c.backoff(attempt), apiErr.RetryAfter)
-		// Waiting past the deadline only to fail is worse than failing now with the real reason.
-		if dl, ok := ctx.Deadline(); ok && c.now().Add(wait).After(dl) {
-			return 0, nil, err
+		wait, again := c.retryWait(ctx, err, attempt)
+		if !again {
+			return 0, nil, outcome(err)
 		}
 		if serr := c.sleep(ctx, wait); serr != nil {
 			return 0, nil, err
 		}
+		last = err
 	}
 }
 
@@ -501,8 +466,9 @@ func (c *Client) once(ctx context.Context, t Target, creds Credentials, u *url.U
 	if err != nil {
 		if ctx.Err() == nil || st.wrote.Load() {
 			c.observe(t, "error", time.Since(start))
+			return 0, nil, err
 		}
-		return 0, nil, err
+		return 0, nil, deferred(err)
 	}
 	body := newBodyBuffer()
 	rerr := c.readBody(resp, body)
@@ -671,8 +637,8 @@ func (c *Client) admit(ctx context.Context, ak string) (pass, error) {
 		}
 		now := c.now()
 		switch {
-		case st.good && now.Sub(st.lastOK) < keyFresh:
-			p := pass{epoch: st.epoch}
+		case st.good && (now.Sub(st.lastOK) < keyFresh || probeTooLate(ctx, st, now)):
+			p := pass{epoch: st.epoch, at: now}
 			c.mu.Unlock()
 			return p, nil
 		case now.Before(st.until):
@@ -681,7 +647,7 @@ func (c *Client) admit(ctx context.Context, ak string) (pass, error) {
 			return pass{}, fmt.Errorf("%w until %s", ErrAuthBackoff, until.UTC().Format(time.RFC3339))
 		case st.probe == nil:
 			st.probe = make(chan struct{})
-			p := pass{probe: true, epoch: st.epoch}
+			p := pass{probe: true, epoch: st.epoch, at: now}
 			c.mu.Unlock()
 			return p, nil
 		}
@@ -693,6 +659,21 @@ func (c *Client) admit(ctx context.Context, ak string) (pass, error) {
 			return pass{}, ctx.Err()
 		}
 	}
+}
+
+// probeTooLate tells whether a request of a key that worked (st.good) and went quiet would wait for the
+// probe in vain: the probe's answer (one round trip, as long as the latest success took) and then the
+// request's own round trip would end after ctx's deadline, so waiting could only make it time out. It
+// goes at once instead: at 2 s of latency and a 2.5 s budget, every job of a pull can still be answered,
+// where waiting refreshed one. The cost, if the key was revoked meanwhile, is at most one failure per
+// request in flight, one event for the back-off (settle); with st.good false (a key not known to work)
+// every request still waits for the probe.
+func probeTooLate(ctx context.Context, st *keyState, now time.Time) bool {
+	if st.probe == nil || st.rtt <= 0 {
+		return false
+	}
+	dl, ok := ctx.Deadline()
+	return ok && now.Add(2*st.rtt).After(dl)
 }
 
 // settle records what a request learnt about its key: 1 works, -1 rejected, 0 nothing (no answer, or
@@ -710,6 +691,9 @@ func (c *Client) settle(ak string, p pass, outcome int) {
 		switch {
 		case outcome > 0:
 			st.good, st.lastOK, st.failures, st.until = true, c.now(), 0, time.Time{}
+			if !p.at.IsZero() {
+				st.rtt = st.lastOK.Sub(p.at)
+			}
 		case outcome < 0:
 			now := c.now()
 			st.good = false

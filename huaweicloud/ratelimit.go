@@ -50,48 +50,6 @@ func (p *projectLimiters) get(t Target) *rate.Limiter {
 	return l
 }
 
-// turnKey marks a context whose holder already waited for one request of its project (WaitTurn).
-type turnKey struct{}
-
-type turn struct {
-	lim  *rate.Limiter
-	used bool
-	mu   sync.Mutex
-}
-
-// take reports whether the context carries an unspent turn of lim, and spends it.
-func takeTurn(ctx context.Context, lim *rate.Limiter) bool {
-	t, ok := ctx.Value(turnKey{}).(*turn)
-	if !ok || t.lim != lim {
-		return false
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.used {
-		return false
-	}
-	t.used = true
-	return true
-}
-
-// WaitTurn waits until the project and region of t may send one more request under t.RateLimit, and
-// returns a context that carries that turn: the first attempt of a GetJob with it does not wait again
-// (retries do). A caller that bounds its concurrent queries waits here before taking a slot, so queries
-// held back by one project's limit never hold the slots another project's queries need.
-//
-// A turn that could only come after ctx's deadline is not waited for: the error says throttled (Reason),
-// at once, and leaves the bucket untouched for queries that can still make it.
-func (c *Client) WaitTurn(ctx context.Context, t Target) (context.Context, error) {
-	lim := c.projects.get(t)
-	if lim == nil {
-		return ctx, nil
-	}
-	if err := c.pace(ctx, lim); err != nil {
-		return ctx, err
-	}
-	return context.WithValue(ctx, turnKey{}, &turn{lim: lim}), nil
-}
-
 // pace takes one token of lim, sleeping for it if it is not there yet.
 func (c *Client) pace(ctx context.Context, lim *rate.Limiter) error {
 	now := c.now()
@@ -112,14 +70,4 @@ func (c *Client) pace(ctx context.Context, lim *rate.Limiter) error {
 		return fmt.Errorf("%w: waiting for the project's rate_limit: %w", errPaced, err)
 	}
 	return nil
-}
-
-// paceAttempt applies the project's rate limit to one attempt of a request: every attempt costs a token,
-// but the first one of a call that came with a turn (WaitTurn) has paid already.
-func (c *Client) paceAttempt(ctx context.Context, t Target, attempt int) error {
-	lim := c.projects.get(t)
-	if lim == nil || (attempt == 1 && takeTurn(ctx, lim)) {
-		return nil
-	}
-	return c.pace(ctx, lim)
 }

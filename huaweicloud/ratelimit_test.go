@@ -10,8 +10,8 @@ import (
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fakeclock"
 )
 
-// TestProjectRateLimit: every request of a project takes a token of its bucket, a project's bucket is
-// its own, and a turn taken with WaitTurn is not paid again by the request it was taken for.
+// TestProjectRateLimit: every request of a project takes a token of its bucket, and a project's bucket is
+// its own.
 func TestProjectRateLimit(t *testing.T) {
 	clock := fakeclock.New(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	g := newGateway(t, clock.Now, script(answer{status: 200, body: fixtureString(t, "ecs-init.json")}))
@@ -40,16 +40,8 @@ func TestProjectRateLimit(t *testing.T) {
 		t.Fatalf("waits %v, want %v", rec.waits, want)
 	}
 
-	ctx, err := c.WaitTurn(t.Context(), limited)
-	if err != nil {
-		t.Fatal(err)
-	}
-	get(ctx, limited) // paid by WaitTurn
-	if want := []time.Duration{500 * time.Millisecond, time.Second}; !slices.Equal(rec.waits, want) {
-		t.Fatalf("waits %v, want %v: the turn of WaitTurn was paid again", rec.waits, want)
-	}
-	if g.count() != 5 {
-		t.Errorf("%d requests, want 5", g.count())
+	if g.count() != 4 {
+		t.Errorf("%d requests, want 4", g.count())
 	}
 }
 
@@ -63,11 +55,7 @@ func TestProjectRateLimitRetryPays(t *testing.T) {
 	c.sleep = rec.sleep
 	tg := g.target(ECS, goodCreds)
 	tg.RateLimit = RateLimit{RequestsPerSecond: 1, Burst: 1}
-	ctx, err := c.WaitTurn(t.Context(), tg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.GetJob(ctx, tg, testJobID); err != nil {
+	if _, err := c.GetJob(t.Context(), tg, testJobID); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Contains(rec.waits, time.Second) || g.count() != 2 {
@@ -75,8 +63,8 @@ func TestProjectRateLimitRetryPays(t *testing.T) {
 	}
 }
 
-// TestProjectRateLimitDeadline: a turn that comes only after the deadline is refused at once, as
-// throttled, without a request and without spending the token a later query can still use.
+// TestProjectRateLimitDeadline: a token that comes only after the deadline is refused at once, as
+// throttled and not sent, without a request and without spending the token a later query can still use.
 func TestProjectRateLimitDeadline(t *testing.T) {
 	g := newGateway(t, nil, script(answer{status: 200, body: fixtureString(t, "ecs-init.json")}))
 	rec := &sleepRecorder{}
@@ -89,20 +77,17 @@ func TestProjectRateLimitDeadline(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	for _, call := range []func() error{
-		func() error { _, err := c.GetJob(ctx, tg, testJobID); return err },
-		func() error { _, err := c.WaitTurn(ctx, tg); return err },
-	} {
-		err := call()
-		if Reason(err) != ReasonThrottled || !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("err = %v (reason %q), want throttled by the deadline", err, Reason(err))
+	for range 2 {
+		_, err := c.GetJob(ctx, tg, testJobID)
+		if Reason(err) != ReasonThrottled || !errors.Is(err, context.DeadlineExceeded) || !Deferred(err) {
+			t.Errorf("err = %v (reason %q), want throttled by the deadline, not sent", err, Reason(err))
 		}
 	}
 	if len(rec.waits) != 0 || g.count() != 1 {
 		t.Errorf("waits %v, %d requests: a turn past the deadline was waited for or sent", rec.waits, g.count())
 	}
 	// The refused queries left the bucket as it was: the next turn is still about 1,000 s away, not 3,000.
-	if _, err := c.WaitTurn(t.Context(), tg); err != nil || len(rec.waits) != 1 || rec.waits[0] > 1000*time.Second {
+	if _, err := c.GetJob(t.Context(), tg, testJobID); err != nil || len(rec.waits) != 1 || rec.waits[0] > 1000*time.Second {
 		t.Errorf("next turn: %v, waits %v; want one wait of at most 1000s", err, rec.waits)
 	}
 }

@@ -39,7 +39,7 @@ type Target struct {
 	// Provider, when set, is asked for the credentials of every call instead of Credentials: it follows
 	// rotated files and refreshes temporary credentials.
 	Provider CredentialsProvider
-	// RateLimit caps the requests of the target's project and region (see Client.WaitTurn); zero: none.
+	// RateLimit caps the requests of the target's project and region (see admission); zero: none.
 	RateLimit RateLimit
 }
 
