@@ -137,8 +137,8 @@ projects:
 		{"cts.interval", c.Projects[0].Discovery.CTS.Interval, dur(time.Minute)},
 		{"cts.lookback", c.Projects[0].Discovery.CTS.Lookback, dur(24 * time.Hour)},
 		{"cts.services", c.Projects[0].Discovery.CTS.Services, huaweicloud.CTSDefaultServices},
-		{"rate_limit", c.RateLimit, config.RateLimit{RequestsPerSecond: 100, Burst: 200}},
-		{"projects[0].rate_limit", c.ProjectRateLimit(0), huaweicloud.RateLimit{RequestsPerSecond: 100, Burst: 200}},
+		{"rate_limit", c.RateLimit, config.RateLimit{}},
+		{"projects[0].rate_limit", c.ProjectRateLimit(0), huaweicloud.RateLimit{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !reflect.DeepEqual(tc.got, tc.want) {
