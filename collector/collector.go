@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unique"
 
@@ -24,13 +23,6 @@ import (
 // JobGetter is the part of the API client the collector needs; tests substitute a fake.
 type JobGetter interface {
 	GetJob(ctx context.Context, t huaweicloud.Target, jobID string) (*huaweicloud.Job, error)
-}
-
-// Pacer is implemented by a JobGetter that rate-limits queries per project (huaweicloud.Client.WaitTurn).
-// The collector waits for a query's turn before it takes a concurrency slot, so queries held back by one
-// project's limit never hold the slots that another project's queries need.
-type Pacer interface {
-	WaitTurn(ctx context.Context, t huaweicloud.Target) (context.Context, error)
 }
 
 // Options are the tunables that come from the config file and may change on reload.
@@ -72,8 +64,21 @@ const (
 )
 
 // minRefreshGap is the least time between two queries of one job, whoever pulls (unless
-// min_query_interval is set lower): a loop of curl cannot turn into a loop of API calls.
+// min_query_interval is set lower).
 const minRefreshGap = time.Second
+
+// Who refreshes: a pull is a scraper's when its client says it is one (the handler passes a scraper
+// identity only for requests that carry Prometheus' scrape-timeout header, as Prometheus and the agents
+// compatible with it send) and when that scraper's previous pull is at least min_query_interval/4 old.
+// A scraper's pull refreshes every job not asked since its own previous pull (see RefreshFor). Every
+// other pull (curl, a browser, watch -n1, a scraper pulling far more often than min_query_interval) is
+// served from memory: it asks only jobs never asked yet, and, while no scraper has pulled for
+// scraperActiveFor, jobs whose answer is older than min_query_interval. So a loop of curl beside a
+// Prometheus costs no API calls, and a curl alone still sees answers at most min_query_interval old.
+const (
+	frequentPullDivisor = 4
+	scraperActiveFor    = 2 * time.Minute
+)
 
 // Scrapers are remembered by identity so that each gets answers no older than its own previous pull.
 // The table is bounded: an exporter scraped from many addresses forgets the quietest first.
@@ -102,6 +107,8 @@ type Collector struct {
 	order   []*entry // entries sorted by key, rebuilt by SetJobs: stable exposition and landing page order
 	// scrapers holds the start of each scraper's previous pull.
 	scrapers map[string]time.Time
+	// lastScraperPull is the start of the latest pull served as a scraper's (pullKind).
+	lastScraperPull time.Time
 	// famVer counts the changes of each family's samples per segment (see familyCache).
 	famVer famVersions
 	// segs are the entries of each segment in key order, rebuilt from order when segsDirty: a job moved
@@ -336,14 +343,22 @@ func (c *Collector) changed(e *entry, old entry) {
 	}
 }
 
-// Refresh is RefreshFor with a scraper the collector does not know.
+// Refresh is RefreshFor with a pull that is not a scraper's.
 func (c *Collector) Refresh(ctx context.Context) { c.RefreshFor(ctx, "") }
 
-// RefreshFor queries every watched job that is due for the given scraper: not final, not in a not-found
-// back-off, and not queried since the scraper's previous pull. So every pull of every Prometheus gets
-// answers newer than its own previous pull, whatever its scrape interval and jitter, while the second
-// replica of an HA pair, pulling between two pulls of the first, is served the first one's answers and
-// costs no API call. A scraper not seen before (or "") is served answers younger than MinQueryInterval.
+// RefreshFor queries every watched job that is due for the given pull: not final, not in a not-found
+// back-off, and, for a scraper, not asked since the scraper's previous pull. So every pull of every
+// Prometheus gets answers newer than its own previous pull, whatever its scrape interval and jitter,
+// while the second replica of an HA pair, pulling between two pulls of the first, is served the first
+// one's answers and costs no API call. A scraper not seen before is served answers younger than
+// MinQueryInterval; a pull that is not a scraper's ("") is served from memory (see scraperActiveFor).
+//
+// A job counts as asked only when a request for it was sent: a query that sent nothing (the budget was
+// spent, a rate limit had no room) or whose client hung up before the answer keeps the job as it was and
+// due for the next pull, and is not a failure of the job. A request cut by the deadline after it was
+// sent is a failure (timeout), and the job stays due. Deferred queries are counted by reason and logged
+// as one line per pull, never one per job.
+//
 // It returns when all due jobs are answered or ctx ends. A job another pull is already querying is
 // waited for, not queried twice.
 func (c *Collector) RefreshFor(ctx context.Context, scraper string) {
@@ -353,54 +368,208 @@ func (c *Collector) RefreshFor(ctx context.Context, scraper string) {
 
 	c.mu.Lock()
 	opts, sem := c.opts, c.sem
-	since := c.lastPull(scraper, start)
+	since, scraperPull := c.pullKind(scraper, start, opts)
 	// Only live jobs are ever queried: at 10,000 jobs, 90% finished, this walks 1,000.
 	for _, e := range c.segments()[liveSegment] {
 		switch {
 		case e.inflight != nil:
 			waits = append(waits, e.inflight)
-		case c.due(e, start, since, opts):
+		case c.due(e, start, since, scraperPull, opts):
 			e.inflight = make(chan struct{})
-			e.lastAttempt = unixNanos(start)
 			own = append(own, e)
 		}
 	}
-	// Longest-unrefreshed first: when throttling or the deadline lets only part of the jobs through,
-	// the next scrape continues with the others instead of refreshing the same ones again.
+	// Longest-unknown first: a job never answered before any other, then the one whose answer is
+	// oldest. When the deadline lets only part of the jobs through (the first pull after a restart at
+	// scale), the next pull continues with the others instead of refreshing the same ones again.
 	sort.SliceStable(own, func(i, j int) bool { return own[i].lastSuccess < own[j].lastSuccess })
 	// Grouped under the lock: SetJobs sets each entry's target on every run of every source.
-	groups := byProject(own)
+	s := newSchedule(byProject(own))
 	c.mu.Unlock()
 	if len(waits) > 0 && c.waitHook != nil {
 		c.waitHook()
 	}
 
-	// Each project (region and project id) has its own workers, which take its jobs in order: a project
-	// held back by its rate limit (or slow to answer) delays only its own jobs. The shared semaphore still
-	// bounds the queries in flight across projects and concurrent scrapes.
-	var wg sync.WaitGroup
-	for _, group := range groups {
-		var next atomic.Int64
-		for range min(len(group), cap(sem)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := next.Add(1) - 1; i < int64(len(group)); i = next.Add(1) - 1 {
-					c.query(ctx, sem, group[i])
-				}
-			}()
-		}
-	}
-	wg.Wait()
+	t := c.run(ctx, sem, s, unixNanos(start))
 	for _, ch := range waits {
 		select {
 		case <-ch:
 		case <-ctx.Done():
 		}
 	}
-	if c.metrics != nil {
-		c.metrics.scrapeDuration.Set(c.now().Sub(start).Seconds())
+	c.endPull(start, t)
+}
+
+// run queries the jobs of s with at most cap(sem) workers, each holding a slot of sem (shared with
+// concurrent pulls) for one query at a time. Jobs no worker reached before ctx ended are deferred.
+func (c *Collector) run(ctx context.Context, sem chan struct{}, s *schedule, at int64) *tally {
+	t := &tally{}
+	var wg sync.WaitGroup
+	for range min(s.len(), cap(sem)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				i, e, ok := s.take()
+				if !ok {
+					<-sem
+					return
+				}
+				t.add(c.query(ctx, e, at))
+				<-sem
+				s.done(i)
+			}
+		}()
 	}
+	wg.Wait()
+	for _, e := range s.rest() {
+		c.release(e)
+		t.add(huaweicloud.ReasonTimeout)
+	}
+	return t
+}
+
+// tally counts what became of the queries of one pull: answered (good or bad) or deferred, by reason.
+type tally struct {
+	mu       sync.Mutex
+	asked    int
+	deferred map[string]int
+}
+
+// add counts one query; reason is "" for a query that was asked, else why it was deferred.
+func (t *tally) add(reason string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if reason == "" {
+		t.asked++
+		return
+	}
+	if t.deferred == nil {
+		t.deferred = map[string]int{}
+	}
+	t.deferred[reason]++
+}
+
+// endPull accounts a pull: its duration, the freshness gauges, and at most one log line for the queries
+// it deferred. Deferring is pacing, not an incident: the jobs are asked by a later pull, the counter
+// and the freshness gauges show it when it lasts.
+func (c *Collector) endPull(start time.Time, t *tally) {
+	now := c.now()
+	if c.metrics != nil {
+		c.metrics.scrapeDuration.Set(now.Sub(start).Seconds())
+		for reason, n := range t.deferred {
+			c.metrics.queriesDeferred.WithLabelValues(reason).Add(float64(n))
+		}
+		age, unanswered := c.freshness(now)
+		c.metrics.oldestAnswerAge.Set(age.Seconds())
+		c.metrics.unansweredJobs.Set(float64(unanswered))
+	}
+	if len(t.deferred) == 0 {
+		return
+	}
+	kv := []any{"msg", "pull deferred job queries to a later pull", "asked", t.asked,
+		"duration_seconds", now.Sub(start).Seconds()}
+	for _, reason := range huaweicloud.Reasons {
+		if n := t.deferred[reason]; n > 0 {
+			kv = append(kv, "deferred_"+reason, n)
+		}
+	}
+	level.Info(c.logger).Log(kv...)
+}
+
+// freshness returns the age of the oldest answer among the unfinished jobs that have one, and how many
+// unfinished jobs have none yet. PENDING_PAYMENT jobs are asked every PendingPaymentInterval by design
+// and are left out of the age.
+func (c *Collector) freshness(now time.Time) (oldest time.Duration, unanswered int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.segments()[liveSegment] {
+		switch {
+		case e.retired || e.vanished || e.dropped:
+		case e.job == nil:
+			unanswered++
+		case e.job.Final() || e.job.Status == huaweicloud.StatusPendingPayment:
+		default:
+			oldest = max(oldest, time.Duration(unixNanos(now)-e.lastSuccess))
+		}
+	}
+	return oldest, unanswered
+}
+
+// schedule hands the queries of one pull to the shared workers. A free worker takes the next query of
+// the project (region and project id) with the fewest queries in flight, the projects taking turns on a
+// tie. A project alone gets every worker: no fixed cap holds it back (1,000 unfinished jobs at
+// concurrency 16 take ceil(1000/16) round trips). Several share the workers equally, and a project
+// whose queries are slow, or held back by its own rate_limit, holds at most its share, never the slots
+// another project needs. Within a project the order of the pull is kept: longest-unknown first.
+type schedule struct {
+	mu     sync.Mutex
+	queues [][]*entry
+	busy   []int // queries in flight per project
+	next   int   // the project that wins the next tie
+	n      int   // queries not taken yet
+}
+
+func newSchedule(groups [][]*entry) *schedule {
+	s := &schedule{queues: groups, busy: make([]int, len(groups))}
+	for _, q := range groups {
+		s.n += len(q)
+	}
+	return s
+}
+
+func (s *schedule) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+// take returns the next query and its project, or false when none is left.
+func (s *schedule) take() (int, *entry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	best := -1
+	for k := range s.queues {
+		i := (s.next + k) % len(s.queues)
+		if len(s.queues[i]) > 0 && (best < 0 || s.busy[i] < s.busy[best]) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return 0, nil, false
+	}
+	e := s.queues[best][0]
+	s.queues[best][0] = nil
+	s.queues[best] = s.queues[best][1:]
+	s.busy[best]++
+	s.next = best + 1
+	s.n--
+	return best, e, true
+}
+
+// done ends a query of project i.
+func (s *schedule) done(i int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.busy[i]--
+}
+
+// rest empties the schedule and returns the queries no worker took.
+func (s *schedule) rest() []*entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*entry
+	for i, q := range s.queues {
+		out = append(out, q...)
+		s.queues[i] = nil
+	}
+	s.n = 0
+	return out
 }
 
 // byProject splits entries by region and project, keeping their order within each; with c.mu held.
@@ -419,6 +588,21 @@ func byProject(entries []*entry) [][]*entry {
 		groups[i] = append(groups[i], e)
 	}
 	return groups
+}
+
+// pullKind tells how a pull starting at now is served: as a scraper's (scraperPull), with since the
+// start of that scraper's previous pull (zero when unknown), or from memory (see frequentPullDivisor).
+// It records the pull; called with c.mu held.
+func (c *Collector) pullKind(scraper string, now time.Time, opts Options) (since time.Time, scraperPull bool) {
+	if scraper == "" {
+		return time.Time{}, false
+	}
+	prev := c.lastPull(scraper, now)
+	if !prev.IsZero() && now.Sub(prev) < opts.MinQueryInterval/frequentPullDivisor {
+		return time.Time{}, false
+	}
+	c.lastScraperPull = now
+	return prev, true
 }
 
 // lastPull returns the start of the scraper's previous pull (zero when unknown) and records this one;
@@ -445,9 +629,9 @@ func (c *Collector) lastPull(scraper string, now time.Time) time.Time {
 	return prev
 }
 
-// due tells whether a pull starting at now, by a scraper whose previous pull started at since (zero if
-// unknown), queries e.
-func (c *Collector) due(e *entry, now, since time.Time, opts Options) bool {
+// due tells whether a pull starting at now queries e: a scraper's pull (scraperPull) whose previous pull
+// started at since (zero if unknown), or a pull served from memory.
+func (c *Collector) due(e *entry, now, since time.Time, scraperPull bool, opts Options) bool {
 	if e.retired || e.vanished || e.dropped || (e.job != nil && e.job.Final()) {
 		return false
 	}
@@ -463,6 +647,9 @@ func (c *Collector) due(e *entry, now, since time.Time, opts Options) bool {
 		return elapsed >= opts.PendingPaymentInterval
 	case elapsed < min(minRefreshGap, opts.MinQueryInterval):
 		return false
+	case !scraperPull && now.Sub(c.lastScraperPull) < scraperActiveFor:
+		// A scraper keeps the answers fresh; this pull is served them.
+		return false
 	case !since.IsZero():
 		// Asked at or before this scraper's previous pull: the scraper has seen that answer already.
 		return e.lastAttempt <= unixNanos(since)
@@ -470,32 +657,37 @@ func (c *Collector) due(e *entry, now, since time.Time, opts Options) bool {
 	return elapsed >= opts.MinQueryInterval
 }
 
-// query asks the API about one job, holding a slot of the concurrency bound, and records the answer.
-func (c *Collector) query(ctx context.Context, sem chan struct{}, e *entry) {
+// query asks the API about one job and records the answer, with at the start of the pull in Unix
+// nanoseconds. It returns "" when the job was asked, else the reason it was deferred (see RefreshFor).
+func (c *Collector) query(ctx context.Context, e *entry, at int64) string {
 	c.mu.Lock()
 	w, getter := e.watched(), c.getter
 	c.mu.Unlock()
 
-	var job *huaweicloud.Job
-	var err error
-	qctx := ctx
-	if p, ok := getter.(Pacer); ok {
-		// Waiting for the project's turn holds no slot; a turn that would come after the deadline is
-		// refused at once, as throttled.
-		if qctx, err = p.WaitTurn(ctx, w.Target); err != nil {
-			c.record(e, nil, err)
-			return
-		}
+	job, err := getter.GetJob(ctx, w.Target, w.JobID)
+	cut := err != nil && ctx.Err() != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled))
+	if huaweicloud.Deferred(err) || (cut && errors.Is(ctx.Err(), context.Canceled)) {
+		// Nothing sent, or the client gone before the answer: nothing learnt.
+		c.release(e)
+		return huaweicloud.Reason(err)
 	}
-	select {
-	case sem <- struct{}{}:
-		job, err = getter.GetJob(qctx, w.Target, w.JobID)
-		<-sem
-	case <-ctx.Done():
-		// Never got a slot before the scrape deadline: the job was not refreshed this time.
-		err = ctx.Err()
+	if !cut {
+		// Asked: a scraper that pulled before this pull started has not seen this answer; one that
+		// pulls after it has. A request the deadline cut short leaves the job due.
+		c.mu.Lock()
+		e.lastAttempt = at
+		c.mu.Unlock()
 	}
 	c.record(e, job, err)
+	return ""
+}
+
+// release ends the claim of a pull on e that learnt nothing: e is as it was, due for the next pull.
+func (c *Collector) release(e *entry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	close(e.inflight)
+	e.inflight = nil
 }
 
 func (c *Collector) record(e *entry, job *huaweicloud.Job, err error) {

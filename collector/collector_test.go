@@ -202,14 +202,18 @@ func TestConcurrencyBound(t *testing.T) {
 	}
 }
 
+// TestRefreshReturnsAtDeadline: a request on the wire when the pull's deadline comes is a failed query
+// (the API was slower than the budget). A pull whose client hung up before anything was sent records
+// nothing: see TestUnsentPullLeavesJobsDue.
 func TestRefreshReturnsAtDeadline(t *testing.T) {
 	g := newFakeGetter()
 	g.set("slow", job("slow", "RUNNING"), nil)
 	g.block = make(chan struct{}) // never closed: the API hangs
+	g.started = make(chan string, 1)
 	c := New(g, Options{Concurrency: 1, FinalJobTTL: time.Hour}, nil)
 	c.SetJobs("config", watched("slow"))
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
+	ctx := newManualDeadline(t.Context())
+	go func() { <-g.started; ctx.expire() }()
 	c.Refresh(ctx)
 	s := c.Snapshot()
 	if len(s) != 1 || s[0].QuerySuccess || s[0].LastError == "" {
@@ -435,5 +439,28 @@ func TestRefreshRacesSetJobs(t *testing.T) {
 				c.SetJobs(ConfigSource, jobs)
 			}
 		}
+	}
+}
+
+// manualDeadline is a context whose deadline passes when the test says so: its Err is then
+// context.DeadlineExceeded, as a pull's deadline gives, without a timer on a noisy machine.
+type manualDeadline struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func newManualDeadline(parent context.Context) *manualDeadline {
+	return &manualDeadline{Context: parent, done: make(chan struct{})}
+}
+
+func (m *manualDeadline) expire()               { m.once.Do(func() { close(m.done) }) }
+func (m *manualDeadline) Done() <-chan struct{} { return m.done }
+func (m *manualDeadline) Err() error {
+	select {
+	case <-m.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
 	}
 }

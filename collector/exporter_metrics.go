@@ -25,6 +25,11 @@ type ExporterMetrics struct {
 	truncatedValues   *prometheus.CounterVec
 	ReloadSuccess     prometheus.Gauge
 	ReloadSuccessTime prometheus.Gauge
+
+	// Flow control: queries a pull deferred, and how fresh the answers are.
+	queriesDeferred *prometheus.CounterVec
+	oldestAnswerAge prometheus.Gauge
+	unansweredJobs  prometheus.Gauge
 }
 
 var _ huaweicloud.Observer = (*ExporterMetrics)(nil)
@@ -82,7 +87,20 @@ func NewExporterMetrics(reg prometheus.Registerer) *ExporterMetrics {
 			Name: name("config_last_reload_success_timestamp_seconds"),
 			Help: "Timestamp of the last successful configuration reload.",
 		}),
+		queriesDeferred: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: name("job_queries_deferred_total"),
+			Help: "Job queries a pull did not send, left to a later pull, by reason (timeout: the pull's deadline came first or its client went away; throttled: a rate limit had no room before it). Not failures: the job keeps its last answer.",
+		}, []string{"reason"}),
+		oldestAnswerAge: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: name("oldest_answer_age_seconds"),
+			Help: "Age at the end of the last pull of the oldest last good answer among unfinished jobs (PENDING_PAYMENT jobs left out: they are asked every pending_payment_query_interval).",
+		}),
+		unansweredJobs: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: name("unanswered_jobs"),
+			Help: "Watched jobs that had no good answer yet at the end of the last pull.",
+		}),
 	}
+	reg.MustRegister(m.queriesDeferred, m.oldestAnswerAge, m.unansweredJobs)
 	reg.MustRegister(m.apiRequests, m.apiDuration, m.queryFailures, m.scrapeDuration,
 		m.discoveryRuns, m.discoveredJobs, m.discoveryLastOK, m.jobsVanished, m.discoveredDropped, m.truncatedValues,
 		m.ReloadSuccess, m.ReloadSuccessTime)
@@ -100,6 +118,9 @@ func (m *ExporterMetrics) InitLabels(targets []huaweicloud.Target, discoverySour
 		m.jobsVanished.WithLabelValues(s, t.Region)
 		m.discoveredDropped.WithLabelValues(s, t.Region)
 		m.apiDuration.WithLabelValues(s, t.Region)
+	}
+	for _, r := range []string{huaweicloud.ReasonTimeout, huaweicloud.ReasonThrottled} {
+		m.queriesDeferred.WithLabelValues(r)
 	}
 	for _, src := range discoverySources {
 		m.discoveryRuns.WithLabelValues(src, "success")

@@ -39,7 +39,7 @@ func (c *Collector) Handler(self prometheus.Gatherer, offset time.Duration, fall
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
-		c.RefreshFor(ctx, scraperID(r))
+		c.RefreshFor(ctx, pullScraper(r))
 		cancel()
 
 		w.Header().Set("Content-Type", string(textFormat))
@@ -132,13 +132,24 @@ func scraperID(r *http.Request) string {
 	return host + " " + r.UserAgent()
 }
 
+// pullScraper is the scraper identity RefreshFor serves a pull by, or "" for a client that is not a
+// scraper: a request without Prometheus' scrape-timeout header (curl, a browser, watch -n1) is served
+// from memory (see scraperActiveFor in collector.go), so that it cannot multiply the API calls.
+func pullScraper(r *http.Request) string {
+	if r.Header.Get(scrapeTimeoutHeader) == "" {
+		return ""
+	}
+	return scraperID(r)
+}
+
 // scrapeTimeout derives the refresh budget the way blackbox_exporter does.
 func scrapeTimeout(header string, offset, fallback time.Duration) (time.Duration, error) {
 	if header == "" {
 		return fallback, nil
 	}
 	secs, err := strconv.ParseFloat(header, 64)
-	if err != nil || secs <= 0 || secs > 3600 {
+	// Written so that NaN fails too: it passed "<= 0 || > 3600" and became a budget of 292 years.
+	if err != nil || !(secs > 0 && secs <= 3600) {
 		return 0, &headerError{header}
 	}
 	t := time.Duration(secs*float64(time.Second)) - offset

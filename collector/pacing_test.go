@@ -13,10 +13,9 @@ import (
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 )
 
-// pacedGetter is a client whose project "busy" is held back by its rate limit for the whole scrape:
-// WaitTurn for it returns only when the scrape ends, throttled, like huaweicloud.Client's. A GetJob of
-// that project without a turn waits for one itself, as a client that paces inside GetJob would, holding
-// whatever slot its caller holds. Every other project answers at once.
+// pacedGetter is a client whose project "busy" is held back by its rate limit for the whole scrape: a
+// GetJob of that project waits inside the client until the scrape ends and sends nothing, like
+// huaweicloud.Client's when the project's rate_limit has no room. Every other project answers at once.
 type pacedGetter struct {
 	*fakeGetter
 	busy string
@@ -26,38 +25,24 @@ type pacedGetter struct {
 	idleAll chan struct{} // closed when they were all given
 }
 
-type turnKey struct{}
-
-func (p *pacedGetter) WaitTurn(ctx context.Context, t huaweicloud.Target) (context.Context, error) {
-	if t.ProjectID != p.busy {
-		return context.WithValue(ctx, turnKey{}, true), nil
-	}
-	<-ctx.Done()
-	return ctx, fmt.Errorf("%w: %w", &huaweicloud.APIError{StatusCode: 429, Code: "APIG.0308"}, ctx.Err())
-}
-
 func (p *pacedGetter) GetJob(ctx context.Context, t huaweicloud.Target, id string) (*huaweicloud.Job, error) {
-	if ctx.Value(turnKey{}) == nil {
-		var err error
-		if ctx, err = p.WaitTurn(ctx, t); err != nil {
-			return nil, err
-		}
+	if t.ProjectID == p.busy {
+		<-ctx.Done()
+		return nil, fmt.Errorf("%w: held back by the project's rate_limit: %w", huaweicloud.ErrDeferred, ctx.Err())
 	}
 	j, err := p.fakeGetter.GetJob(ctx, t, id)
-	if t.ProjectID != p.busy {
-		p.mu.Lock()
-		if p.idle--; p.idle == 0 {
-			close(p.idleAll)
-		}
-		p.mu.Unlock()
+	p.mu.Lock()
+	if p.idle--; p.idle == 0 {
+		close(p.idleAll)
 	}
+	p.mu.Unlock()
 	return j, err
 }
 
 // TestOneProjectsRateLimitDoesNotStarveAnother: with two projects, one held back by its rate limit for
-// the whole scrape, the other project's jobs are all refreshed in that scrape, and the held-back queries
-// count as throttled. On the old code the held-back queries took every concurrency slot while they
-// waited, and the other project's jobs were refreshed only after the deadline, if at all.
+// the whole scrape, the other project's jobs are all refreshed in that scrape; the held-back queries
+// are deferred (not sent, so not failures, and the jobs stay due). The held-back project holds at most
+// its share of the workers.
 func TestOneProjectsRateLimitDoesNotStarveAnother(t *testing.T) {
 	const perProject = 50
 	busy := huaweicloud.Target{Service: huaweicloud.ECS, Region: "cn-north-4", ProjectID: "0123456789abcdef0123456789abcdef"}
@@ -94,7 +79,12 @@ func TestOneProjectsRateLimitDoesNotStarveAnother(t *testing.T) {
 	if refreshed[idle.Region] != perProject || refreshed[busy.Region] != 0 {
 		t.Errorf("refreshed %v, want all %d jobs of %s and none of %s", refreshed, perProject, idle.Region, busy.Region)
 	}
-	if got := testutil.ToFloat64(m.queryFailures.WithLabelValues("ecs", busy.Region, huaweicloud.ReasonThrottled)); got != perProject {
-		t.Errorf("throttled failures of the busy project: %v, want %d", got, perProject)
+	deferred := testutil.ToFloat64(m.queriesDeferred.WithLabelValues(huaweicloud.ReasonTimeout)) +
+		testutil.ToFloat64(m.queriesDeferred.WithLabelValues(huaweicloud.ReasonThrottled))
+	if deferred != perProject {
+		t.Errorf("deferred queries %v, want %d (the busy project's)", deferred, perProject)
+	}
+	if got := testutil.ToFloat64(m.queryFailures.WithLabelValues("ecs", busy.Region, huaweicloud.ReasonThrottled)); got != 0 {
+		t.Errorf("throttled failures of the busy project: %v, want 0: nothing was sent", got)
 	}
 }
