@@ -334,6 +334,8 @@ func TestScrapeTimeout(t *testing.T) {
 		{"abc", 0, true},
 		{"-1", 0, true},
 		{"1e9", 0, true},
+		{"NaN", 0, true}, // passed the old check and became a budget of 292 years
+		{"+Inf", 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.header, func(t *testing.T) {

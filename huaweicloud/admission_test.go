@@ -69,3 +69,30 @@ func TestQuietKeyProbeCostsNoRoundTripItCannotAfford(t *testing.T) {
 		})
 	}
 }
+
+// Test429StormBacksOffWithoutRateLimit: with the shipped defaults (no rate_limit, the adaptive limit on)
+// a gateway that throttles everything is asked ever more slowly, not once per call: the adaptive limit
+// learns the 429s and its pauses, not a fixed cap, hold the calls back.
+func Test429StormBacksOffWithoutRateLimit(t *testing.T) {
+	clock := fakeclock.New(time.Now())
+	throttle := answer{status: 429, body: `{"error_code":"APIG.0308","error_msg":"policy user over ratelimit,limit:10,time:1 second"}`,
+		header: map[string]string{"Retry-After": "1"}}
+	g := newGateway(t, clock.Now, script(throttle))
+	c := newTestClient(WithClock(clock.Now), WithAdaptiveRateLimit(), WithRetry(1, 0, 0))
+	c.sleep = func(_ context.Context, d time.Duration) error { clock.Add(d); return nil }
+	tg := g.target(ECS, goodCreds) // RateLimit zero: no fixed cap
+	const calls = 100
+	start := clock.Now()
+	for range calls {
+		if _, err := c.GetJob(t.Context(), tg, testJobID); Reason(err) != ReasonThrottled {
+			t.Fatalf("call: %v, want throttled", err)
+		}
+	}
+	// Each 429 pauses the endpoint for its Retry-After (1 s): at most about one request per second.
+	if elapsed := clock.Now().Sub(start); elapsed < (calls-1)*time.Second {
+		t.Errorf("%d calls against a gateway answering only 429 took %v, want at least %v: no back-off", calls, elapsed, (calls-1)*time.Second)
+	}
+	if g.count() != calls {
+		t.Errorf("%d requests, want %d (one per call, no retries)", g.count(), calls)
+	}
+}
