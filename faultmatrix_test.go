@@ -136,6 +136,9 @@ func fmConfig(t *testing.T, url, evsURL string, jobs [][2]string, extra string) 
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("credentials: {access_key: HPUATESTAK0000000001, secret_key: test-secret-key}\n")
+	// The matrix's Prometheus pulls 1.1 s apart (scrapeSpaced); a scraper pulling more often than
+	// min_query_interval/4 is served from memory, so the matrix runs at 4s (default 10s).
+	b.WriteString("min_query_interval: 4s\n")
 	fmt.Fprintf(&b, "projects:\n  - region: %s\n    project_id: %s\n    endpoints: {ecs: %q, evs: %q, bms: %q, ims: %q, cts: %q}\n",
 		testRegion, testProject, url, evsURL, url, url, url)
 	b.WriteString("    jobs:\n      - {service: ecs, id: " + fmControl + "}\n")
