@@ -254,6 +254,8 @@ func faultRows() []fmRow {
 			reason: [2]string{"evs", huaweicloud.ReasonPermission},
 		},
 		revokedKeyRow(),
+		unsentPullRow(),
+		repeatClientRow(),
 		{
 			item: 12, name: "Retry-After of 11 days does not outlive the scrape",
 			setup: func(*testing.T) (fmAnswer, [][2]string, string) {
