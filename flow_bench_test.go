@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
+)
+
+// BenchmarkSteadyPullOnDefaults measures issue 19's figure: the wall time of a steady pull of 1,000
+// unfinished jobs of one project at 20 ms API latency with the shipped defaults (concurrency 16, no
+// fixed rate_limit), pulled as Prometheus does (X-Prometheus-Scrape-Timeout-Seconds: 10), against the
+// bound ceil(unfinished / concurrency) x latency. Pulls are 2.6 s apart (a scraper pulling more often
+// than min_query_interval/4 is served from memory); the pause is not timed. Run with -benchtime 5x:
+//
+//	go test -run '^$' -bench SteadyPullOnDefaults -benchtime 5x .
+func BenchmarkSteadyPullOnDefaults(b *testing.B) {
+	const (
+		unfinished = 1000
+		latency    = 20 * time.Millisecond
+	)
+	var calls atomic.Int64
+	cloud := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		time.Sleep(latency)
+		parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+		writeJob(w, parts[len(parts)-1], "RUNNING", "")
+	}))
+	defer cloud.Close()
+
+	var cfgText strings.Builder
+	cfgText.WriteString("credentials: {access_key: HPUATESTAK0000000001, secret_key: test-secret-key}\n")
+	fmt.Fprintf(&cfgText, "projects:\n  - region: %s\n    project_id: %s\n    endpoints: {ecs: %q}\n    jobs:\n",
+		testRegion, testProject, cloud.URL)
+	for i := range unfinished {
+		fmt.Fprintf(&cfgText, "      - {service: ecs, id: %032x}\n", i)
+	}
+	cfg, err := config.Decode(strings.NewReader(cfgText.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	ex := newExporter(context.Background(), collector.NewExporterMetrics(reg), log.NewNopLogger())
+	if err := ex.apply(cfg, os.Getenv); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		_ = ex.stop(ctx)
+	}()
+	srv := httptest.NewServer(ex.collector.Handler(reg, 500*time.Millisecond, ex.timeout, log.NewNopLogger()))
+	defer srv.Close()
+	pull := func() {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10")
+		req.Header.Set("User-Agent", "Prometheus/3.5.0")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	pull() // the first pull: every job unknown
+	concurrency := cfg.Concurrency
+	bound := time.Duration(math.Ceil(float64(unfinished)/float64(concurrency))) * latency
+
+	b.ResetTimer()
+	var worst, total time.Duration
+	var refreshed int64
+	for range b.N {
+		b.StopTimer()
+		time.Sleep(2600 * time.Millisecond)
+		before := calls.Load()
+		b.StartTimer()
+		start := time.Now()
+		pull()
+		wall := time.Since(start)
+		b.StopTimer()
+		worst, total = max(worst, wall), total+wall
+		refreshed += calls.Load() - before
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(refreshed)/float64(b.N), "calls/pull")
+	b.ReportMetric(bound.Seconds(), "bound-s")
+	b.ReportMetric(total.Seconds()/float64(b.N)/bound.Seconds(), "mean-wall/bound")
+	b.ReportMetric(worst.Seconds()/bound.Seconds(), "worst-wall/bound")
+}
