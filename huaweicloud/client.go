@@ -483,22 +483,32 @@ func (c *Client) once(ctx context.Context, t Target, creds Credentials, u *url.U
 		body.release()
 		return 0, nil, rerr
 	}
-	// ECS answers flow control with HTTP 202 and an error body; it must not pass for a job. Only a
-	// throttling code makes a 2xx body an error here, so a body that names none is not parsed twice:
-	// job answers carry "error_code" too, and parsing each of them again cost a tenth of the CPU of a
-	// scrape cycle.
-	if mayBeThrottled(body.b) {
-		if code, msg, ok := parseAPIError(body.b); ok {
-			e := bodyError(t.Service, resp.StatusCode, code, msg)
-			e.RequestID, e.Host = capText(resp.Header.Get("X-Request-Id"), maxIDBytes), u.Host
-			e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), c.now())
-			if e.Throttled() {
-				body.release()
-				return 0, nil, e
-			}
-		}
+	if e := c.throttledBody(t, resp, body.b, u.Host); e != nil {
+		body.release()
+		return 0, nil, e
 	}
 	return resp.StatusCode, body, nil
+}
+
+// throttledBody returns the error a 2xx answer carries when it is flow control, else nil. ECS answers
+// flow control with HTTP 202 and an error body; it must not pass for a job. Only a throttling code makes
+// a 2xx body an error here, so a body that names none is not parsed twice: job answers carry
+// "error_code" too, and parsing each of them again cost a tenth of the CPU of a scrape cycle.
+func (c *Client) throttledBody(t Target, resp *http.Response, body []byte, host string) *APIError {
+	if !mayBeThrottled(body) {
+		return nil
+	}
+	code, msg, ok := parseAPIError(body)
+	if !ok {
+		return nil
+	}
+	e := bodyError(t.Service, resp.StatusCode, code, msg)
+	e.RequestID, e.Host = capText(resp.Header.Get("X-Request-Id"), maxIDBytes), host
+	e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), c.now())
+	if !e.Throttled() {
+		return nil
+	}
+	return e
 }
 
 // sendTrace tells whether a request's headers were written, in one allocation with its trace.
