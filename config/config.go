@@ -1,5 +1,5 @@
 // Package config holds the exporter's configuration: its types, their defaults, strict YAML decoding,
-// validation that names the offending field, credential resolution and a holder that reloads swap.
+// validation that names the offending field, and credential resolution.
 // It does no network I/O; the only files it reads are the config itself and the *_file secrets.
 package config
 

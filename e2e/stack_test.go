@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v2"
+	"go.yaml.in/yaml/v2"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/alerts"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/dashboards"
