@@ -107,6 +107,12 @@ const (
 	defaultCTSLookback = model.Duration(maxCTSLookback)
 )
 
+// Default is the configuration of a file that sets nothing but its projects: the product's defaults,
+// defined here only (collector.DefaultOptions are taken from it).
+func Default() Config {
+	return defaultConfig()
+}
+
 func defaultConfig() Config {
 	return Config{
 		Timeout:          defaultTimeout,
