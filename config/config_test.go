@@ -597,6 +597,8 @@ func TestDecodeProblems(t *testing.T) {
 		{"merge key", "defaults: &d {concurrency: x}\n", "line 1: defaults: unknown field (valid: credentials, timeout, concurrency, min_query_interval, final_job_ttl, pending_payment_query_interval, rate_limit, http_client, projects)"},
 		{"merged values are checked", "<<: {concurrency: x, foo: 1}\nprojects: [" + project + "]\n",
 			"line 1: concurrency: expected an integer, got a string `x`; line 1: foo: unknown field (valid: credentials, timeout, concurrency, min_query_interval, final_job_ttl, pending_payment_query_interval, rate_limit, http_client, projects)"},
+		{"long value quoted in part", "concurrency: " + strings.Repeat("é", 100) + "\nprojects: [" + project + "]\n",
+			"line 1: concurrency: expected an integer, got a string `" + strings.Repeat("é", 20) + "...`"},
 		{"merge key decodes", "<<: {concurrency: 3}\nprojects: [" + project + "]\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

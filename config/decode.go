@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
@@ -164,7 +165,7 @@ func (ch *checker) value(n *yaml.Node, t reflect.Type, path string) {
 	case err == nil:
 	case errors.As(err, &typeErr):
 		if n.Kind == yaml.ScalarNode {
-			ch.addf(n, path, "expected %s, got %s `%s`", typeWords(t), nodeWords(n), n.Value)
+			ch.addf(n, path, "expected %s, got %s `%s`", typeWords(t), nodeWords(n), excerpt(n.Value))
 		} else {
 			ch.addf(n, path, "expected %s, got %s", typeWords(t), nodeWords(n))
 		}
@@ -296,6 +297,24 @@ func typeWords(t reflect.Type) string {
 		return "true or false"
 	}
 	return "a string"
+}
+
+// maxExcerpt bounds the part of a bad value quoted in an error: enough to recognise it, and a
+// megabyte-long value does not become a megabyte-long log line.
+const maxExcerpt = 40
+
+// excerpt is v for an error message: valid UTF-8, one line, at most maxExcerpt bytes and "...".
+func excerpt(v string) string {
+	v = strings.ToValidUTF8(v, "\uFFFD")
+	v = strings.Join(strings.Fields(v), " ")
+	if len(v) <= maxExcerpt {
+		return v
+	}
+	i := maxExcerpt
+	for i > 0 && !utf8.RuneStart(v[i]) {
+		i--
+	}
+	return v[:i] + "..."
 }
 
 // nodeWords says what node n is, in YAML's terms.
