@@ -146,13 +146,7 @@ func (e *exporter) apply(cfg *config.Config, getenv func(string) string) error {
 		return err
 	}
 
-	e.collector.SetOptions(collector.Options{
-		Concurrency:      cfg.Concurrency,
-		MinQueryInterval: time.Duration(cfg.MinQueryInterval),
-		FinalJobTTL:      time.Duration(cfg.FinalJobTTL),
-
-		PendingPaymentInterval: time.Duration(cfg.PendingPaymentQueryInterval),
-	})
+	e.collector.SetOptions(collector.OptionsFrom(*cfg))
 	e.collector.SetGetter(client)
 	e.collector.SetJobs(collector.ConfigSource, jobs)
 	e.client, e.httpClient = client, cfg.HTTPClient

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v2"
+	"go.yaml.in/yaml/v3"
 )
 
 // healthcheckTimeout bounds the whole probe, below Docker's default HEALTHCHECK timeout of 30 s.

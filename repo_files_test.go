@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v2"
+	"go.yaml.in/yaml/v3"
 )
 
 func readRepoFile(t *testing.T, path string) string {
@@ -95,17 +95,17 @@ func TestComposeWaitsForHealthyServices(t *testing.T) {
 		if s.DependsOn == nil {
 			continue
 		}
-		deps, ok := s.DependsOn.(map[any]any)
+		deps, ok := s.DependsOn.(map[string]any)
 		if !ok {
 			t.Errorf("%s: depends_on is a list, without conditions", name)
 			continue
 		}
 		for dep, v := range deps {
-			cond, _ := v.(map[any]any)
+			cond, _ := v.(map[string]any)
 			if cond["condition"] != "service_healthy" {
 				t.Errorf("%s: depends_on %s without condition: service_healthy", name, dep)
 			}
-			if len(compose.Services[dep.(string)].Healthcheck.Test) == 0 {
+			if len(compose.Services[dep].Healthcheck.Test) == 0 {
 				t.Errorf("%s depends on %s being healthy, but %s has no healthcheck", name, dep, dep)
 			}
 		}

@@ -1,13 +1,14 @@
 package alerts
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 
-	"gopkg.in/yaml.v2"
+	"go.yaml.in/yaml/v3"
 )
 
 // FilePattern matches the rule files of a directory; test files live in tests/ and do not match.
@@ -63,7 +64,9 @@ func Groups(dir string) ([]Group, error) {
 			return nil, err
 		}
 		var rf ruleFile
-		if err := yaml.UnmarshalStrict(b, &rf); err != nil {
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&rf); err != nil {
 			return nil, fmt.Errorf("parse %s: %w", f, err)
 		}
 		if len(rf.Groups) == 0 {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"unicode"
 
-	"gopkg.in/yaml.v2"
+	"go.yaml.in/yaml/v3"
 )
 
 const runbookURL = "https://github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/blob/main/docs/runbook.md#"

@@ -17,6 +17,7 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 )
 
@@ -44,9 +45,19 @@ type Options struct {
 	PendingPaymentInterval time.Duration
 }
 
-// DefaultOptions match the config defaults.
-var DefaultOptions = Options{Concurrency: 16, MinQueryInterval: 10 * time.Second, FinalJobTTL: 24 * time.Hour,
-	PendingPaymentInterval: 5 * time.Minute}
+// DefaultOptions are the config file's defaults (config.Default), for a collector built before a config
+// is applied.
+var DefaultOptions = OptionsFrom(config.Default())
+
+// OptionsFrom are the tunables of configuration c.
+func OptionsFrom(c config.Config) Options {
+	return Options{
+		Concurrency:            c.Concurrency,
+		MinQueryInterval:       time.Duration(c.MinQueryInterval),
+		FinalJobTTL:            time.Duration(c.FinalJobTTL),
+		PendingPaymentInterval: time.Duration(c.PendingPaymentQueryInterval),
+	}
+}
 
 // notFoundBackoff bounds how often a job the API says does not exist is asked again: it may be a typo in
 // the config, so it is retried, but slowly.

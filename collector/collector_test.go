@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fakeclock"
 )
@@ -464,5 +465,17 @@ func (m *manualDeadline) Err() error {
 		return context.DeadlineExceeded
 	default:
 		return nil
+	}
+}
+
+// The collector's defaults are the config file's: a collector built before a config is applied behaves
+// as one given a file that sets nothing.
+func TestDefaultOptionsAreTheConfigDefaults(t *testing.T) {
+	c, err := config.Decode(strings.NewReader("projects: [{region: cn-north-4, project_id: 0123456789abcdef0123456789abcdef, jobs: [{service: ecs, id: a}]}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := OptionsFrom(*c); got != DefaultOptions {
+		t.Errorf("a config that sets nothing gives %+v, DefaultOptions are %+v", got, DefaultOptions)
 	}
 }

@@ -77,7 +77,6 @@ func TestNotFoundIsConfirmedBeforeAJobIsGivenUp(t *testing.T) {
 		WithClock(clk.Now), WithMetrics(m))
 	c.SetJobs(ConfigSource, watched("a"))
 	c.Refresh(t.Context())
-	lastSeen := clk.Now()
 
 	g.set("a", nil, notFoundErr)
 	clk.Add(10 * time.Second)
@@ -97,7 +96,7 @@ func TestNotFoundIsConfirmedBeforeAJobIsGivenUp(t *testing.T) {
 	if got := g.count("a"); got != 3 {
 		t.Fatalf("API calls = %d, want 3: a job after one not-found answer is asked again after the back-off", got)
 	}
-	lastSeen = clk.Now()
+	lastSeen := clk.Now()
 
 	g.set("a", nil, notFoundErr)
 	for i := 0; i < 20 && !c.Snapshot()[0].Vanished; i++ {

@@ -1,23 +1,16 @@
 // Package config holds the exporter's configuration: its types, their defaults, strict YAML decoding,
-// validation that names the offending field, credential resolution and a holder that reloads swap.
+// validation that names the offending field, and credential resolution.
 // It does no network I/O; the only files it reads are the config itself and the *_file secrets.
 package config
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
-	// gopkg.in/yaml.v2 and go.yaml.in/yaml/v2 (which prometheus/common imports) are the same code under two
-	// paths, and their Marshaler/Unmarshaler interfaces are structural, so config.Secret still marshals
-	// as <secret> here; TestStringHidesSecrets holds us to that.
-	"gopkg.in/yaml.v2"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 )
@@ -114,6 +107,12 @@ const (
 	defaultCTSLookback = model.Duration(maxCTSLookback)
 )
 
+// Default is the configuration of a file that sets nothing but its projects: the product's defaults,
+// defined here only (collector.DefaultOptions are taken from it).
+func Default() Config {
+	return defaultConfig()
+}
+
 func defaultConfig() Config {
 	return Config{
 		Timeout:          defaultTimeout,
@@ -151,45 +150,6 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
-}
-
-// ErrEmpty is returned for a configuration with no content (nothing, only comments, or null).
-var ErrEmpty = errors.New("empty config")
-
-// typeSuffix is the decoder's " in type config.plain" tail: Go type names mean nothing to the user.
-var typeSuffix = regexp.MustCompile(` in type \S+$`)
-
-// Decode reads a configuration, strictly: unknown and duplicate keys are errors. Defaults apply to keys left
-// out; the result is validated (and normalised, see Validate).
-func Decode(r io.Reader) (*Config, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
-	var probe any
-	if err := yaml.Unmarshal(data, &probe); err != nil {
-		return nil, err
-	}
-	if probe == nil {
-		return nil, ErrEmpty
-	}
-	c := defaultConfig()
-	if err := yaml.UnmarshalStrict(data, &c); err != nil {
-		return nil, locateErrors(data, err)
-	}
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	return &c, nil
-}
-
-// String is the configuration as YAML with every secret shown as <secret>, for the /config page.
-func (c *Config) String() string {
-	b, err := yaml.Marshal(c)
-	if err != nil {
-		return fmt.Sprintf("<error marshalling config: %s>", err)
-	}
-	return string(b)
 }
 
 // Endpoint is the base URL of service s for project i: the configured override, else the public endpoint.
@@ -261,29 +221,6 @@ func (cr *Credentials) resolve(path string) (huaweicloud.Credentials, error) {
 			return huaweicloud.Credentials{}, fmt.Errorf("%s.%s: %s is empty", path, f.name, f.file)
 		}
 		*f.dst = v
-	}
-	return out, nil
-}
-
-// Targets is one target per project and job service (in the order of the projects, then of
-// huaweicloud.JobServices), with resolved credentials and endpoints.
-func (c *Config) Targets(getenv func(string) string) ([]huaweicloud.Target, error) {
-	var out []huaweicloud.Target
-	for i, p := range c.Projects {
-		creds, err := c.ResolveCredentials(i, getenv)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range huaweicloud.JobServices {
-			out = append(out, huaweicloud.Target{
-				Service:     s,
-				Region:      p.Region,
-				ProjectID:   p.ProjectID,
-				Endpoint:    c.Endpoint(i, s),
-				Credentials: creds,
-				RateLimit:   c.ProjectRateLimit(i),
-			})
-		}
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"gopkg.in/yaml.v2"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
@@ -147,7 +148,9 @@ func (f *File) readFile(ctx context.Context, path string) ([]collector.WatchedJo
 		return nil, err
 	}
 	var entries []fileJob
-	if err := yaml.UnmarshalStrict(b, &entries); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&entries); err != nil && err != io.EOF { // io.EOF: an empty file, no jobs
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	jobs := make([]collector.WatchedJob, 0, len(entries))

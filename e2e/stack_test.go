@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v2"
+	"go.yaml.in/yaml/v2"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/alerts"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/dashboards"
@@ -176,7 +176,7 @@ func TestEndToEnd(t *testing.T) {
 	// CTS discovery too, so that the discovery metrics the rules read exist.
 	cfg := writeFile(t, dir, "exporter.yml", exporterConfig(simURL, jobs, "")+"    discovery:\n      cts:\n        enabled: true\n        services: [ecs]\n")
 	exporterAddr := freeAddr(t)
-	exporter, exporterURL := startExporterAt(t, cfg, exporterAddr)
+	exporter, _ := startExporterAt(t, cfg, exporterAddr)
 
 	hook := &webhook{}
 	hookSrv := httptest.NewServer(hook)
@@ -239,7 +239,7 @@ func TestEndToEnd(t *testing.T) {
 		return err == nil && len(r) == 0, fmt.Sprint(r, err)
 	})
 	checkNoZerosWhileDown(t, promURL)
-	_, exporterURL = startExporterAt(t, cfg, exporterAddr)
+	_, exporterURL := startExporterAt(t, cfg, exporterAddr)
 	eventually(t, 60*time.Second, "the restarted exporter to serve the failed job again", func() (bool, string) {
 		r, err := query(promURL, fmt.Sprintf(`huaweicloud_job_status{job_id=%q,status="FAIL"} == 1`, failID))
 		return err == nil && len(r) == 1, fmt.Sprint(r, err)

@@ -457,54 +457,52 @@ func (p *refreshingProvider) due(now time.Time) bool {
 }
 
 func (p *refreshingProvider) Credentials(ctx context.Context) (Credentials, error) {
-	for {
-		p.mu.Lock()
-		now := p.o.now()
-		valid := p.cur.AccessKey != "" && now.Before(p.exp)
-		if valid && !p.due(now) {
-			c := p.cur
-			p.mu.Unlock()
-			return c, nil
-		}
-		wait := p.running
-		if wait == nil && p.lastErr != nil && now.Sub(p.lastAttempt) < p.o.retry {
-			c, err := p.cur, p.lastErr
-			p.mu.Unlock()
-			if valid {
-				return c, nil
-			}
-			return Credentials{}, fmt.Errorf("%w: %s credentials: last refresh failed: %w", ErrNoCredentials, p.source, err)
-		}
-		if wait == nil {
-			wait = make(chan struct{})
-			p.running, p.lastAttempt = wait, now
-			go p.refresh(ctx, wait)
-		}
-		if valid {
-			c := p.cur
-			p.mu.Unlock()
-			return c, nil
-		}
+	p.mu.Lock()
+	now := p.o.now()
+	valid := p.cur.AccessKey != "" && now.Before(p.exp)
+	if valid && !p.due(now) {
+		c := p.cur
 		p.mu.Unlock()
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return Credentials{}, fmt.Errorf("%w: waiting for %s credentials: %w", ErrNoCredentials, p.source, ctx.Err())
-		}
-		p.mu.Lock()
-		now = p.o.now()
-		if p.cur.AccessKey != "" && now.Before(p.exp) {
-			c := p.cur
-			p.mu.Unlock()
-			return c, nil
-		}
-		err := p.lastErr
-		p.mu.Unlock()
-		if err == nil {
-			err = errors.New("credentials expired as they arrived")
-		}
-		return Credentials{}, fmt.Errorf("%w: %s credentials: %w", ErrNoCredentials, p.source, err)
+		return c, nil
 	}
+	wait := p.running
+	if wait == nil && p.lastErr != nil && now.Sub(p.lastAttempt) < p.o.retry {
+		c, err := p.cur, p.lastErr
+		p.mu.Unlock()
+		if valid {
+			return c, nil
+		}
+		return Credentials{}, fmt.Errorf("%w: %s credentials: last refresh failed: %w", ErrNoCredentials, p.source, err)
+	}
+	if wait == nil {
+		wait = make(chan struct{})
+		p.running, p.lastAttempt = wait, now
+		go p.refresh(ctx, wait)
+	}
+	if valid {
+		c := p.cur
+		p.mu.Unlock()
+		return c, nil
+	}
+	p.mu.Unlock()
+	select {
+	case <-wait:
+	case <-ctx.Done():
+		return Credentials{}, fmt.Errorf("%w: waiting for %s credentials: %w", ErrNoCredentials, p.source, ctx.Err())
+	}
+	p.mu.Lock()
+	now = p.o.now()
+	if p.cur.AccessKey != "" && now.Before(p.exp) {
+		c := p.cur
+		p.mu.Unlock()
+		return c, nil
+	}
+	err := p.lastErr
+	p.mu.Unlock()
+	if err == nil {
+		err = errors.New("credentials expired as they arrived")
+	}
+	return Credentials{}, fmt.Errorf("%w: %s credentials: %w", ErrNoCredentials, p.source, err)
 }
 
 // refresh runs one fetch, detached from the request that started it (whose deadline may be short), but

@@ -295,17 +295,16 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 
 // fakeIAM is IAM's id_token and securitytokens APIs on loopback.
 type fakeIAM struct {
-	srv                   *httptest.Server
-	idpID, project        string
-	mu                    sync.Mutex
-	idTokens              []string
-	n                     int
-	stsStatus             int
-	durations             []int
-	issued                []tempCred
-	lifetime              time.Duration
-	now                   func() time.Time
-	idTokenCT, stsTokenOK []bool
+	srv            *httptest.Server
+	idpID, project string
+	mu             sync.Mutex
+	idTokens       []string
+	n              int
+	stsStatus      int
+	durations      []int
+	issued         []tempCred
+	lifetime       time.Duration
+	now            func() time.Time
 }
 
 func newFakeIAM(t *testing.T, now func() time.Time) *fakeIAM {

@@ -9,9 +9,8 @@ import (
 
 // fakeTime is a clock whose sleeps advance it, so pacing is checked exactly without waiting.
 type fakeTime struct {
-	now    time.Time
-	slept  []time.Duration
-	sleeps int
+	now   time.Time
+	slept []time.Duration
 }
 
 func (f *fakeTime) Now() time.Time { return f.now }

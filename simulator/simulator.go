@@ -85,7 +85,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -565,5 +564,3 @@ func (b *tokenBucket) take(now time.Time) bool {
 	}
 	return false
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v2"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/simulator"
@@ -90,7 +90,9 @@ func TestJSONExporterConfig(t *testing.T) {
 			}
 		}
 	}
-	if err := yaml.UnmarshalStrict([]byte(jxConfig()), &cfg); err != nil {
+	dec := yaml.NewDecoder(strings.NewReader(jxConfig()))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
 		t.Fatalf("%v\n%s", err, jxConfig())
 	}
 	for name := range jxModules {

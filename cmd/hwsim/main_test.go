@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v2"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/discovery"
