@@ -424,6 +424,9 @@ func byProject(entries []*entry) [][]*entry {
 // lastPull returns the start of the scraper's previous pull (zero when unknown) and records this one;
 // called with c.mu held.
 func (c *Collector) lastPull(scraper string, now time.Time) time.Time {
+	if len(scraper) > scraperIDLen { // a caller's own text: the table keeps fixed-size keys
+		scraper = scraperKey(scraper)
+	}
 	if scraper == "" {
 		return time.Time{}
 	}
