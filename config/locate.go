@@ -59,16 +59,25 @@ func locateErrors(data []byte, err error) error {
 	if !errors.As(err, &typeErr) {
 		// A custom unmarshaler failed and stopped the decoder: find the value that fails on its own.
 		if l, ok := failingValue(root, t); ok {
-			l.msg = err.Error()
+			l.msg = withoutQuoted(err.Error())
 			return errors.New(l.String())
 		}
-		return err
+		return errors.New(withoutQuoted(err.Error()))
 	}
 	msgs := make([]string, len(typeErr.Errors))
 	for i, m := range typeErr.Errors {
 		msgs[i] = locateTypeError(root, t, typeSuffix.ReplaceAllString(m, "")).String()
 	}
 	return errors.New(strings.Join(msgs, "; "))
+}
+
+// quotedRE matches the quoted text of an unmarshaler's message: `time: invalid duration "1x"`, a URL.
+var quotedRE = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`|'[^']*'")
+
+// withoutQuoted replaces each quoted value of msg by <value>: the messages of prometheus/common's types
+// and of time and net/url quote what they could not parse, which may be a secret on the wrong line.
+func withoutQuoted(msg string) string {
+	return quotedRE.ReplaceAllString(msg, "<value>")
 }
 
 func locateTypeError(root *yaml3.Node, t reflect.Type, m string) located {
@@ -99,10 +108,9 @@ func locateTypeError(root *yaml3.Node, t reflect.Type, m string) located {
 	}
 	if g := cannotDecodeRE.FindStringSubmatch(m); g != nil {
 		line, _ := strconv.Atoi(g[1])
+		// The value itself is never quoted: a secret put on the wrong line would be shown in the log, and
+		// in the answer of /-/reload (issue 22).
 		msg := fmt.Sprintf("expected %s, got %s", kindWords(g[4]), tagWords(g[2]))
-		if g[3] != "" {
-			msg += " `" + g[3] + "`"
-		}
 		if l, ok := findValue(root, t, line, g[2], g[3]); ok {
 			l.msg = msg
 			return l
