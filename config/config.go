@@ -4,10 +4,11 @@
 package config
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"gopkg.in/yaml.v2"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fileread"
 )
 
 // Config is the whole configuration file.
@@ -139,14 +141,22 @@ func (c *CTSDiscovery) UnmarshalYAML(unmarshal func(any) error) error {
 	return unmarshal((*plain)(c))
 }
 
-// Load reads, decodes and validates the configuration file at path.
+// maxConfigBytes caps the config file: 20,000 listed jobs (the most one exporter watches by default, see
+// MaxWatchedJobs) take about 1.1 MB; a bigger file is a mistake (or /dev/zero) and must not fill memory.
+const maxConfigBytes = 16 << 20
+
+// maxSecretFileBytes caps a *_file secret: an AK is 20 characters, a security token a few KiB.
+const maxSecretFileBytes = 64 << 10
+
+// Load reads, decodes and validates the configuration file at path. Only a regular file is read, within
+// fileread.DefaultTimeout: a FIFO or a stuck mount as --config.file fails the start or the reload instead
+// of blocking every later reload.
 func Load(path string) (*Config, error) {
-	f, err := os.Open(path)
+	b, err := fileread.Read(context.Background(), path, maxConfigBytes, 0, "a config file")
 	if err != nil {
-		return nil, err // *PathError already names the file
+		return nil, err // names the file
 	}
-	defer f.Close()
-	c, err := Decode(f)
+	c, err := Decode(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -252,7 +262,7 @@ func (cr *Credentials) resolve(path string) (huaweicloud.Credentials, error) {
 			*f.dst = string(f.inline)
 			continue
 		}
-		b, err := os.ReadFile(f.file)
+		b, err := fileread.Read(context.Background(), f.file, maxSecretFileBytes, 0, "a credential file")
 		if err != nil {
 			return huaweicloud.Credentials{}, fmt.Errorf("%s.%s: %w", path, f.name, err)
 		}
