@@ -138,7 +138,10 @@ func (e *exporter) apply(cfg *config.Config, getenv func(string) string) error {
 			})
 		}
 	}
+	// Before the sources start, so that their first jobs meet the cap; put back if the sources fail.
+	oldCap := e.collector.SetMaxWatchedJobs(cfg.MaxWatchedJobs)
 	if err := e.discovery.ApplyConfig(sources); err != nil {
+		e.collector.SetMaxWatchedJobs(oldCap)
 		return err
 	}
 

@@ -114,6 +114,8 @@ type Collector struct {
 	spareViews  chan *viewSet
 
 	families familyCache
+
+	watchCap watchCap // the cap on watched jobs (watchcap.go)
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
@@ -267,6 +269,7 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 	// no longer dropped) changes the exposition and the order, so only then are they rebuilt.
 	setChanged := false
 	seen := make(map[string]struct{}, len(c.entries))
+	room := c.watchCap.room(len(c.entries))
 	for _, name := range names {
 		for _, sj := range c.sources[name] {
 			w := WatchedJob{Target: *sj.target, JobID: sj.jobID}
@@ -276,6 +279,9 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 			}
 			seen[k] = struct{}{}
 			e, ok := c.entries[k]
+			if !ok && !c.watchCap.admit(&room, name == ConfigSource) {
+				continue
+			}
 			if !ok {
 				e = &entry{bucket: bucketOf(k)}
 				c.entries[k] = e
@@ -296,6 +302,7 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 			setChanged = true
 		}
 	}
+	c.watchCap.done(c.logger, len(c.entries))
 	if !setChanged {
 		return
 	}

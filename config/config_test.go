@@ -51,6 +51,7 @@ func TestLoadGood(t *testing.T) {
 		FinalJobTTL:      dur(12 * time.Hour),
 
 		PendingPaymentQueryInterval: dur(5 * time.Minute),
+		MaxWatchedJobs:              20000,
 		RateLimit:                   config.RateLimit{RequestsPerSecond: 50, Burst: 80},
 		HTTPClient: config.HTTPClientConfig{
 			TLSConfig: commonconfig.TLSConfig{
@@ -134,6 +135,7 @@ projects:
 		{"min_query_interval", c.MinQueryInterval, dur(10 * time.Second)},
 		{"final_job_ttl", c.FinalJobTTL, dur(24 * time.Hour)},
 		{"pending_payment_query_interval", c.PendingPaymentQueryInterval, dur(5 * time.Minute)},
+		{"max_watched_jobs", c.MaxWatchedJobs, 20000},
 		{"cts.interval", c.Projects[0].Discovery.CTS.Interval, dur(time.Minute)},
 		{"cts.lookback", c.Projects[0].Discovery.CTS.Lookback, dur(24 * time.Hour)},
 		{"cts.services", c.Projects[0].Discovery.CTS.Services, huaweicloud.CTSDefaultServices},
@@ -161,7 +163,7 @@ projects:
 var badConfigs = map[string]string{
 	"bad-empty.yml":              `empty config`,
 	"bad-malformed.yml":          `yaml: line 3: did not find expected '-' indicator`,
-	"bad-unknown-key.yml":        `line 2: foo: unknown field (valid: credentials, timeout, concurrency, min_query_interval, final_job_ttl, pending_payment_query_interval, rate_limit, http_client, projects)`,
+	"bad-unknown-key.yml":        `line 2: foo: unknown field (valid: credentials, timeout, concurrency, min_query_interval, final_job_ttl, pending_payment_query_interval, max_watched_jobs, rate_limit, http_client, projects)`,
 	"bad-unknown-nested-key.yml": `line 6: projects[0].discovery.cts.intervall: unknown field (valid: enabled, services, interval, lookback)`,
 	"bad-unknown-key-flow.yml":   `line 5: projects[0].discovery.cts.enable: unknown field (valid: enabled, services, interval, lookback)`,
 	"bad-duplicate-key.yml":      `line 2: timeout: set twice`,
@@ -336,6 +338,7 @@ func TestValidate(t *testing.T) {
 			`projects[0].discovery.files[0]: invalid glob`},
 		{"endpoint with user info", func(c *config.Config) { c.Projects[0].Endpoints["ecs"] = "https://u:p@ecs.example" },
 			`projects[0].endpoints.ecs: not an endpoint (expected http(s)://host[:port], no user info, path, query or fragment)`},
+		{"negative max_watched_jobs", func(c *config.Config) { c.MaxWatchedJobs = -1 }, "max_watched_jobs: must be between 0 (no cap) and 1000000 (got -1)"},
 		{"zero config", func(c *config.Config) { *c = config.Config{} }, strings.Join([]string{
 			"timeout: must be greater than 0 and at most 5m (got 0s)",
 			"concurrency: must be between 1 and 1024 (got 0)",

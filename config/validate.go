@@ -20,6 +20,8 @@ const (
 	maxTimeout     = 5 * time.Minute
 	maxConcurrency = 1024
 	minFinalJobTTL = time.Minute
+	// maxWatchedJobs: ten times the largest load measured (100,000 jobs, 184 MiB); past it is a typo.
+	maxWatchedJobs = 1000000
 	minCTSInterval = 10 * time.Second
 	maxCTSInterval = 15 * time.Minute
 	minCTSLookback = time.Minute
@@ -64,6 +66,9 @@ func (c *Config) Validate() error {
 	}
 	if d := time.Duration(c.PendingPaymentQueryInterval); d < time.Second || d > 24*time.Hour {
 		v.addf("pending_payment_query_interval: must be between 1s and 24h (got %s)", human(c.PendingPaymentQueryInterval))
+	}
+	if c.MaxWatchedJobs < 0 || c.MaxWatchedJobs > maxWatchedJobs {
+		v.addf("max_watched_jobs: must be between 0 (no cap) and %d (got %d)", maxWatchedJobs, c.MaxWatchedJobs)
 	}
 	if time.Duration(c.FinalJobTTL) < minFinalJobTTL {
 		v.addf("final_job_ttl: must be at least 1m (got %s)", human(c.FinalJobTTL))
