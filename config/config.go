@@ -118,7 +118,7 @@ const (
 	// and answers well inside a 10 s scrape timeout; 100,000 ids from CTS took 230 MB and a 10.9 s pull
 	// (issue 22). More is a choice: raise it, or shard (README, "Running at scale").
 	defaultMaxWatchedJobs = 20000
-	defaultCTSInterval      = model.Duration(time.Minute)
+	defaultCTSInterval    = model.Duration(time.Minute)
 	// defaultCTSLookback is the longest the API keeps a finished job (maxCTSLookback): a restarted
 	// exporter finds again every job the API still knows.
 	defaultCTSLookback = model.Duration(maxCTSLookback)
