@@ -316,6 +316,9 @@ func hostileRows() []hostileRow {
 				}
 			})
 			for _, path := range []string{"/metrics", "/metrics", "/exporter-metrics"} {
+				// Just over the least gap between two queries of a job, so each pull asks the API and so
+				// the credentials.
+				time.Sleep(1100 * time.Millisecond)
 				if code, body := p.status("GET", path, map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "4"}); code != http.StatusOK {
 					t.Fatalf("%s with a FIFO as secret_key_file: %d %s", path, code, tail(body, 200))
 				}

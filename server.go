@@ -161,7 +161,7 @@ func crossSite(r *http.Request) bool {
 }
 
 // stuckReadLimit is how long a file read may stay blocked before the exporter reports itself unhealthy.
-const stuckReadLimit = time.Minute
+var stuckReadLimit = time.Minute
 
 // healthHandler serves /-/healthy, the liveness probe. Live means the process can still do its work
 // after a restart would not do it better: it answers HTTP (this handler runs), and no file read (config,
