@@ -484,14 +484,34 @@ func hostileRows() []hostileRow {
 			}
 		}},
 		{"8-huge API answer headers are refused", func(t *testing.T, _ *fmCloud, dir string) {
-			cloud := newFMCloud(t, only(fmJob, func(w http.ResponseWriter, _ int) {
-				w.Header().Set("X-Pad", strings.Repeat("p", 1<<20))
-				writeJob(w, fmJob, "RUNNING", "")
-			}))
-			p := startHostile(t, writeFile(t, dir, "config.yml", hostileConfig(cloud.URL, "", "      - {service: ecs, id: "+fmJob+"}\n")))
+			size := 1 << 20
+			if os.Getenv("HJE_HOSTILE_SCALE") == "full" {
+				size = 9 << 20 // the 9 MB
+			}
+			pad := strings.Repeat("p", size)
+			ids := map[string]bool{}
+			var extra strings.Builder
+			for i := range 16 { // as many as the default concurrency queries at once
+				id := fmt.Sprintf("f0f0f0f0f0f0f0f0f0f0f0f0f0f0%04d", i)
+				ids[id] = true
+				fmt.Fprintf(&extra, "      - {service: ecs, id: %s}\n", id)
+			}
+			cloud := newFMCloud(t, func(w http.ResponseWriter, _ *http.Request, id string, _ int) bool {
+				if !ids[id] {
+					return false
+				}
+				w.Header().Set("X-Pad", pad)
+				writeJob(w, id, "RUNNING", "")
+				return true
+			})
+			p := startHostile(t, writeFile(t, dir, "config.yml", hostileConfig(cloud.URL, "", extra.String())))
+			rssBefore := p.rssMB()
 			s := p.scrape("/metrics")
-			if v, _ := sum(s, "huaweicloud_job_query_success{job_id="+fmJob); v != 0 {
-				t.Errorf("query_success of the job with 1 MB of headers = %v, want 0", v)
+			t.Logf("16 concurrent answers with %d MB of headers: RSS %.1f -> %.1f MB", size>>20, rssBefore, p.rssMB())
+			for id := range ids {
+				if v, _ := sum(s, "huaweicloud_job_query_success{job_id="+id); v != 0 {
+					t.Errorf("query_success of job %s with %d MB of headers = %v, want 0", id, size>>20, v)
+				}
 			}
 			if v, _ := sum(s, "huaweicloud_job_query_success{job_id="+fmControl); v != 1 {
 				t.Errorf("control query_success %v, want 1", v)
