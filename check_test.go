@@ -69,7 +69,7 @@ func TestConfigCheckResolvesCredentials(t *testing.T) {
 		{name: "only the secret key", config: minimalConfig, sk: "SK", wantCode: 1,
 			want: []string{"projects[0]: access key missing: HUAWEICLOUD_SDK_SK is set but HUAWEICLOUD_SDK_AK is empty"}},
 		{name: "secret key file missing", config: withFile, ak: "AK", sk: "SK", wantCode: 1,
-			want: []string{"secret_key_file: open " + missing}},
+			want: []string{"secret_key_file: stat " + missing}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			setCredentialsEnv(t, tc.ak, tc.sk)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
-	commonconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/version"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
@@ -106,10 +105,7 @@ func (e *exporter) apply(cfg *config.Config, getenv func(string) string) error {
 	// the discovery manager restarts the sources that use a new one.
 	client := e.client
 	if client == nil || !reflect.DeepEqual(cfg.HTTPClient, e.httpClient) {
-		hc, err := commonconfig.NewClientFromConfig(commonconfig.HTTPClientConfig{
-			TLSConfig:   cfg.HTTPClient.TLSConfig,
-			ProxyConfig: cfg.HTTPClient.ProxyConfig,
-		}, "huaweicloud-job-exporter")
+		hc, err := newAPIHTTPClient(cfg.HTTPClient)
 		if err != nil {
 			return fmt.Errorf("http_client: %w", err)
 		}
@@ -142,7 +138,10 @@ func (e *exporter) apply(cfg *config.Config, getenv func(string) string) error {
 			})
 		}
 	}
+	// Before the sources start, so that their first jobs meet the cap; put back if the sources fail.
+	oldCap := e.collector.SetMaxWatchedJobs(cfg.MaxWatchedJobs)
 	if err := e.discovery.ApplyConfig(sources); err != nil {
+		e.collector.SetMaxWatchedJobs(oldCap)
 		return err
 	}
 

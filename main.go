@@ -73,6 +73,10 @@ func run(args []string, stderr io.Writer) int {
 		healthcheck   = app.Flag("healthcheck", "Probe /-/healthy of the exporter running at --web.listen-address (or --healthcheck.url) and exit 0 if it answers, 1 if not: a HEALTHCHECK for images without a shell.").Bool()
 		healthURL     = app.Flag("healthcheck.url", "URL probed by --healthcheck instead of /-/healthy at --web.listen-address.").String()
 		toolkitFlags  = kingpinflag.AddFlags(app, ":19866")
+		lifecycle     = app.Flag("web.enable-lifecycle", "Enable reloading the configuration by POST /-/reload (off by default, as in Prometheus: anyone who reaches the port could reload). SIGHUP always reloads.").Bool()
+		maxConns      = app.Flag("web.max-connections", "Most HTTP connections open at once; at the limit a new one replaces the longest idle keep-alive connection, or is refused. 0: no limit.").Default(defaultMaxConnections).Int()
+		idleTimeout   = app.Flag("web.idle-timeout", "Close a keep-alive HTTP connection after this long without a request.").Default(defaultIdleTimeout).Duration()
+		maxHeader     = app.Flag("web.max-header-bytes", "Most bytes of an HTTP request's line and headers; a larger request is answered 431.").Default(defaultMaxHeaderBytes).Bytes()
 		listenSet     bool
 		shard         shardFlags
 	)
@@ -87,6 +91,10 @@ func run(args []string, stderr io.Writer) int {
 	app.Writer(stderr)
 	app.ErrorWriter(stderr)
 	if _, err := app.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "huaweicloud-job-exporter: %v (try --help)\n", err)
+		return 2
+	}
+	if err := checkServerFlags(*maxConns, *idleTimeout, int64(*maxHeader)); err != nil {
 		fmt.Fprintf(stderr, "huaweicloud-job-exporter: %v (try --help)\n", err)
 		return 2
 	}
@@ -179,7 +187,8 @@ func run(args []string, stderr io.Writer) int {
 	}
 	metrics.ReloadSuccess.Set(1)
 	metrics.ReloadSuccessTime.SetToCurrentTime()
-	selfReg.MustRegister(ex.collector.WatchedJobsCollector(), ex.collector.ShardInfoCollector(), ex.credentialsMetrics)
+	selfReg.MustRegister(ex.collector.WatchedJobsCollector(), ex.collector.ShardInfoCollector(), ex.credentialsMetrics,
+		ex.collector.WatchCapCollector())
 
 	reloads := make(chan chan error)
 	go reloadLoop(ctx, reloads, func() error {
@@ -199,15 +208,10 @@ func run(args []string, stderr io.Writer) int {
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle(*metricsPath, ex.collector.Handler(selfReg, *timeoutOffset, ex.timeout, logger))
-	mux.Handle("/-/healthy", textHandler("Healthy"))
-	mux.Handle("/-/ready", textHandler("Ready"))
-	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost && r.Method != http.MethodPut {
-			w.Header().Set("Allow", "POST, PUT")
-			http.Error(w, "use POST to reload the configuration", http.StatusMethodNotAllowed)
-			return
-		}
+	mux.Handle(*metricsPath, readOnly(ex.collector.Handler(selfReg, *timeoutOffset, ex.timeout, logger)))
+	mux.Handle("/-/healthy", readOnly(healthHandler()))
+	mux.Handle("/-/ready", readOnly(textHandler("Ready")))
+	mux.Handle("/-/reload", lifecycleGuard(*lifecycle, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		done := make(chan error, 1)
 		select {
 		case reloads <- done:
@@ -229,7 +233,7 @@ func run(args []string, stderr io.Writer) int {
 		case <-ctx.Done():
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		}
-	})
+	})))
 	pages := &web.Pages{
 		Name:        "Huawei Cloud Job Exporter",
 		Version:     version.Info(),
@@ -238,9 +242,9 @@ func run(args []string, stderr io.Writer) int {
 		Jobs:        ex.collector.Snapshot,
 		Config:      ex.configText,
 	}
-	mux.Handle("/config", pages.ConfigHandler())
-	mux.Handle("/", pages.LandingHandler())
-	mux.Handle("/exporter-metrics", promhttp.HandlerFor(selfReg, promhttp.HandlerOpts{}))
+	mux.Handle("/config", readOnly(pages.ConfigHandler()))
+	mux.Handle("/", readOnly(pages.LandingHandler()))
+	mux.Handle("/exporter-metrics", readOnly(promhttp.HandlerFor(selfReg, promhttp.HandlerOpts{})))
 
 	go func() {
 		hup := make(chan os.Signal, 1)
@@ -265,7 +269,7 @@ func run(args []string, stderr io.Writer) int {
 		}
 	}()
 
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(mux, serverLimits{maxConnections: *maxConns, idleTimeout: *idleTimeout, maxHeaderBytes: int(*maxHeader)})
 	errc := make(chan error, 1)
 	go func() { errc <- toolkitweb.ListenAndServe(srv, toolkitFlags, slogger) }()
 	select {

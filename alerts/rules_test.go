@@ -67,6 +67,7 @@ func TestExpressions(t *testing.T) {
 		"HuaweiCloudJobVanished", "HuaweiCloudJobExporterDown", "HuaweiCloudJobExporterAuthFailing", "HuaweiCloudJobExporterPermissionDenied",
 		"HuaweiCloudJobExporterEndpointWrong", "HuaweiCloudJobQueryFailing",
 		"HuaweiCloudJobExporterDiscoveryFailing", "HuaweiCloudJobExporterConfigReloadFailed",
+		"HuaweiCloudJobExporterWatchCapReached",
 	}
 	for _, name := range want {
 		if strings.TrimSpace(exprs[name]) == "" {

@@ -132,6 +132,8 @@ type Collector struct {
 	spareViews  chan *viewSet
 
 	families familyCache
+
+	watchCap watchCap // the cap on watched jobs (watchcap.go)
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
@@ -285,6 +287,7 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 	// no longer dropped) changes the exposition and the order, so only then are they rebuilt.
 	setChanged := false
 	seen := make(map[string]struct{}, len(c.entries))
+	room := c.watchCap.room(len(c.entries))
 	for _, name := range names {
 		for _, sj := range c.sources[name] {
 			w := WatchedJob{Target: *sj.target, JobID: sj.jobID}
@@ -294,6 +297,9 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 			}
 			seen[k] = struct{}{}
 			e, ok := c.entries[k]
+			if !ok && !c.watchCap.admit(&room, name == ConfigSource) {
+				continue
+			}
 			if !ok {
 				e = &entry{bucket: bucketOf(k)}
 				c.entries[k] = e
@@ -314,6 +320,7 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 			setChanged = true
 		}
 	}
+	c.watchCap.done(c.logger, len(c.entries))
 	if !setChanged {
 		return
 	}
@@ -619,6 +626,9 @@ func (c *Collector) pullKind(scraper string, now time.Time, opts Options) (since
 // lastPull returns the start of the scraper's previous pull (zero when unknown) and records this one;
 // called with c.mu held.
 func (c *Collector) lastPull(scraper string, now time.Time) time.Time {
+	if len(scraper) > scraperIDLen { // a caller's own text: the table keeps fixed-size keys
+		scraper = scraperKey(scraper)
+	}
 	if scraper == "" {
 		return time.Time{}
 	}

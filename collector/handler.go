@@ -3,6 +3,7 @@ package collector
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"net"
 	"net/http"
 	"strconv"
@@ -124,12 +125,16 @@ func readsGzipMembers(r *http.Request) bool {
 // RefreshFor): the address without the port (a new connection per scrape changes the port) and the
 // User-Agent. Two scrapers behind one address and agent look like one that pulls twice as often, which
 // costs API calls but never serves one of them a stale answer.
+//
+// The identity is kept as a 16-byte SHA-256 prefix, not the text: the table holds up to maxScrapers of
+// them, and a client sending 1 MB User-Agents kept 254 MB in it (issue 22). A cryptographic hash, so
+// that no client can choose an agent that passes for Prometheus' identity.
 func scraperID(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return host + " " + r.UserAgent()
+	return scraperKey(host + " " + r.UserAgent())
 }
 
 // pullScraper is the scraper identity RefreshFor serves a pull by, or "" for a client that is not a
@@ -141,6 +146,15 @@ func pullScraper(r *http.Request) string {
 	}
 	return scraperID(r)
 }
+
+// scraperKey is the fixed-size key of a scraper identity of any length.
+func scraperKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return string(sum[:scraperIDLen])
+}
+
+// scraperIDLen is the bytes of a scraper key: 128 bits, no accidental collision among maxScrapers.
+const scraperIDLen = 16
 
 // scrapeTimeout derives the refresh budget the way blackbox_exporter does.
 func scrapeTimeout(header string, offset, fallback time.Duration) (time.Duration, error) {

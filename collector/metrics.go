@@ -520,8 +520,14 @@ func cut(s string, n int) (string, bool) {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	if strings.ContainsAny(s, "\r\n") {
-		s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	if strings.IndexFunc(s, unsafeRune) >= 0 {
+		s = strings.NewReplacer("\r\n", " ").Replace(s)
+		s = strings.Map(func(r rune) rune {
+			if unsafeRune(r) {
+				return ' '
+			}
+			return r
+		}, s)
 	}
 	s = strings.TrimSpace(s)
 	if len(s) <= n {
@@ -532,6 +538,14 @@ func cut(s string, n int) (string, bool) {
 		s = s[:len(s)-1]
 	}
 	return s, true
+}
+
+// unsafeRune tells the runes a label value or a page never carries: C0 and C1 controls and DEL (a NUL or
+// an ESC sequence from the API would reach a terminal reading the exposition or a log), and the bidi
+// embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which make a value read backwards
+// ("Trojan Source", CVE-2021-42574). Each is replaced by a space, as \r and \n always were.
+func unsafeRune(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
 
 func boolValue(b bool) float64 {

@@ -4,8 +4,9 @@
 package config
 
 import (
+	"bytes"
+	"context"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fileread"
 )
 
 // Config is the whole configuration file.
@@ -24,6 +26,9 @@ type Config struct {
 	FinalJobTTL      model.Duration `yaml:"final_job_ttl"`
 	// PendingPaymentQueryInterval: how often a PENDING_PAYMENT job is asked again (it may wait 14 days).
 	PendingPaymentQueryInterval model.Duration `yaml:"pending_payment_query_interval"`
+	// MaxWatchedJobs caps the watched jobs: config jobs always, then discovered jobs oldest first (see
+	// collector/watchcap.go); 0 is no cap.
+	MaxWatchedJobs int `yaml:"max_watched_jobs"`
 	// RateLimit is the rate limit of every project without its own.
 	RateLimit  RateLimit        `yaml:"rate_limit"`
 	HTTPClient HTTPClientConfig `yaml:"http_client,omitempty"`
@@ -101,7 +106,12 @@ const (
 	defaultMinQueryInterval = model.Duration(10 * time.Second)
 	defaultFinalJobTTL      = model.Duration(24 * time.Hour)
 	defaultPendingPayment   = model.Duration(5 * time.Minute)
-	defaultCTSInterval      = model.Duration(time.Minute)
+	// defaultMaxWatchedJobs is twice the 10,000 jobs README's Performance table measures (36.9 MiB peak
+	// RSS, a 1.7 MB gzip answer), so an exporter at the cap stays near 80 MiB, within the chart's 256Mi,
+	// and answers well inside a 10 s scrape timeout; 100,000 ids from CTS took 230 MB and a 10.9 s pull
+	// (issue 22). More is a choice: raise it, or shard (README, "Running at scale").
+	defaultMaxWatchedJobs = 20000
+	defaultCTSInterval    = model.Duration(time.Minute)
 	// defaultCTSLookback is the longest the API keeps a finished job (maxCTSLookback): a restarted
 	// exporter finds again every job the API still knows.
 	defaultCTSLookback = model.Duration(maxCTSLookback)
@@ -121,6 +131,7 @@ func defaultConfig() Config {
 		FinalJobTTL:      defaultFinalJobTTL,
 
 		PendingPaymentQueryInterval: defaultPendingPayment,
+		MaxWatchedJobs:              defaultMaxWatchedJobs,
 		RateLimit:                   RateLimit{RequestsPerSecond: defaultRateLimitRPS, Burst: defaultRateLimitBurst},
 	}
 }
@@ -138,14 +149,22 @@ func (c *CTSDiscovery) UnmarshalYAML(unmarshal func(any) error) error {
 	return unmarshal((*plain)(c))
 }
 
-// Load reads, decodes and validates the configuration file at path.
+// maxConfigBytes caps the config file: 20,000 listed jobs (the most one exporter watches by default, see
+// MaxWatchedJobs) take about 1.1 MB; a bigger file is a mistake (or /dev/zero) and must not fill memory.
+const maxConfigBytes = 16 << 20
+
+// maxSecretFileBytes caps a *_file secret: an AK is 20 characters, a security token a few KiB.
+const maxSecretFileBytes = 64 << 10
+
+// Load reads, decodes and validates the configuration file at path. Only a regular file is read, within
+// fileread.DefaultTimeout: a FIFO or a stuck mount as --config.file fails the start or the reload instead
+// of blocking every later reload.
 func Load(path string) (*Config, error) {
-	f, err := os.Open(path)
+	b, err := fileread.Read(context.Background(), path, maxConfigBytes, 0, "a config file")
 	if err != nil {
-		return nil, err // *PathError already names the file
+		return nil, err // names the file
 	}
-	defer f.Close()
-	c, err := Decode(f)
+	c, err := Decode(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -212,7 +231,7 @@ func (cr *Credentials) resolve(path string) (huaweicloud.Credentials, error) {
 			*f.dst = string(f.inline)
 			continue
 		}
-		b, err := os.ReadFile(f.file)
+		b, err := fileread.Read(context.Background(), f.file, maxSecretFileBytes, 0, "a credential file")
 		if err != nil {
 			return huaweicloud.Credentials{}, fmt.Errorf("%s.%s: %w", path, f.name, err)
 		}

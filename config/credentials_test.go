@@ -96,7 +96,7 @@ func TestCheckCredentials(t *testing.T) {
 		{name: "files", yml: "credentials: {access_key_file: " + ak + ", secret_key: SK}",
 			wantLine: "file (access key from " + ak + "; re-read when changed)"},
 		{name: "missing file", yml: "credentials: {access_key_file: " + missing + ", secret_key: SK}",
-			wantErr: "projects[0] (credentials): file: access_key_file: open " + missing + ": no such file or directory"},
+			wantErr: "projects[0] (credentials): file: access_key_file: stat " + missing + ": no such file or directory"},
 		{name: "empty file", yml: "credentials: {access_key: AK, secret_key_file: " + empty + "}",
 			wantErr: "projects[0] (credentials): file: secret_key_file: " + empty + " is empty"},
 		{name: "federated", yml: "credentials: {source: federated, idp_id: idp, id_token_file: " + token + "}",

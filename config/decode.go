@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
@@ -164,13 +164,12 @@ func (ch *checker) value(n *yaml.Node, t reflect.Type, path string) {
 	switch {
 	case err == nil:
 	case errors.As(err, &typeErr):
-		if n.Kind == yaml.ScalarNode {
-			ch.addf(n, path, "expected %s, got %s `%s`", typeWords(t), nodeWords(n), excerpt(n.Value))
-		} else {
-			ch.addf(n, path, "expected %s, got %s", typeWords(t), nodeWords(n))
-		}
+		// The value itself is never quoted: a secret put on the wrong line would be shown in the log and
+		// in the answer of /-/reload.
+		ch.addf(n, path, "expected %s, got %s", typeWords(t), nodeWords(n))
 	default:
-		ch.addf(n, path, "%s", err) // the type's own words, e.g. not a valid duration string: "ten seconds"
+		// The type's own words, e.g. not a valid duration string, with what it quotes left out.
+		ch.addf(n, path, "%s", withoutQuoted(err.Error()))
 	}
 }
 
@@ -299,22 +298,13 @@ func typeWords(t reflect.Type) string {
 	return "a string"
 }
 
-// maxExcerpt bounds the part of a bad value quoted in an error: enough to recognise it, and a
-// megabyte-long value does not become a megabyte-long log line.
-const maxExcerpt = 40
+// quotedRE matches the quoted text of an unmarshaler's message: `time: invalid duration "1x"`, a URL.
+var quotedRE = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`|'[^']*'")
 
-// excerpt is v for an error message: valid UTF-8, one line, at most maxExcerpt bytes and "...".
-func excerpt(v string) string {
-	v = strings.ToValidUTF8(v, "\uFFFD")
-	v = strings.Join(strings.Fields(v), " ")
-	if len(v) <= maxExcerpt {
-		return v
-	}
-	i := maxExcerpt
-	for i > 0 && !utf8.RuneStart(v[i]) {
-		i--
-	}
-	return v[:i] + "..."
+// withoutQuoted replaces each quoted value of msg by <value>: the messages of prometheus/common's types
+// and of time and net/url quote what they could not parse, which may be a secret on the wrong line.
+func withoutQuoted(msg string) string {
+	return quotedRE.ReplaceAllString(msg, "<value>")
 }
 
 // nodeWords says what node n is, in YAML's terms.

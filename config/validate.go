@@ -20,6 +20,8 @@ const (
 	maxTimeout     = 5 * time.Minute
 	maxConcurrency = 1024
 	minFinalJobTTL = time.Minute
+	// maxWatchedJobs: ten times the largest load measured (100,000 jobs, 184 MiB); past it is a typo.
+	maxWatchedJobs = 1000000
 	minCTSInterval = 10 * time.Second
 	maxCTSInterval = 15 * time.Minute
 	minCTSLookback = time.Minute
@@ -64,6 +66,9 @@ func (c *Config) Validate() error {
 	}
 	if d := time.Duration(c.PendingPaymentQueryInterval); d < time.Second || d > 24*time.Hour {
 		v.addf("pending_payment_query_interval: must be between 1s and 24h (got %s)", human(c.PendingPaymentQueryInterval))
+	}
+	if c.MaxWatchedJobs < 0 || c.MaxWatchedJobs > maxWatchedJobs {
+		v.addf("max_watched_jobs: must be between 0 (no cap) and %d (got %d)", maxWatchedJobs, c.MaxWatchedJobs)
 	}
 	if time.Duration(c.FinalJobTTL) < minFinalJobTTL {
 		v.addf("final_job_ttl: must be at least 1m (got %s)", human(c.FinalJobTTL))
@@ -116,13 +121,13 @@ func (v *validator) project(path string, p *Project) {
 	case p.Region == "":
 		v.addf("%s.region: required", path)
 	case !regionRE.MatchString(p.Region):
-		v.addf("%s.region: %q is not a Huawei Cloud region id (lower-case, like cn-north-4 or ap-southeast-1)", path, p.Region)
+		v.addf("%s.region: not a Huawei Cloud region id (lower-case, like cn-north-4 or ap-southeast-1)", path)
 	}
 	switch {
 	case p.ProjectID == "":
 		v.addf("%s.project_id: required", path)
 	case !projectIDRE.MatchString(p.ProjectID):
-		v.addf("%s.project_id: %q is not a project id (expected 32 lower-case hex characters)", path, p.ProjectID)
+		v.addf("%s.project_id: not a project id (expected 32 lower-case hex characters)", path)
 	}
 	if p.Credentials != nil {
 		v.credentials(path+".credentials", p.Credentials)
@@ -146,7 +151,7 @@ func (v *validator) project(path string, p *Project) {
 			v.addf("%s.id: required", jp)
 			ok = false
 		case !huaweicloud.ValidJobID(job.ID):
-			v.addf("%s.id: %q is not a job id (1 to 128 of A-Z a-z 0-9 . _ -)", jp, job.ID)
+			v.addf("%s.id: not a job id (1 to 128 of A-Z a-z 0-9 . _ -)", jp)
 			ok = false
 		}
 		if !ok {
@@ -168,7 +173,7 @@ func (v *validator) project(path string, p *Project) {
 	for j, g := range p.Discovery.Files {
 		// filepath.Match reports a malformed pattern whatever the name, and only a malformed one.
 		if _, err := filepath.Match(g, ""); err != nil || g == "" {
-			v.addf("%s.discovery.files[%d]: invalid glob %q", path, j, g)
+			v.addf("%s.discovery.files[%d]: invalid glob", path, j)
 		}
 	}
 	if len(p.Jobs) == 0 && !discovering {
@@ -184,7 +189,7 @@ func (v *validator) service(path string, s *huaweicloud.Service) bool {
 	}
 	parsed, err := huaweicloud.ParseService(string(*s))
 	if err != nil {
-		v.addf("%s: unknown service %q (valid: %s)", path, *s, validServices)
+		v.addf("%s: unknown service (valid: %s)", path, validServices)
 		return false
 	}
 	*s = parsed
@@ -207,7 +212,7 @@ func (v *validator) endpoints(path string, endpoints map[string]string) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 			u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" ||
 			strings.ContainsAny(raw, "?#") {
-			v.addf("%s.%s: %q is not an endpoint (expected http(s)://host[:port], no path, query or fragment)", path, k, endpoints[k])
+			v.addf("%s.%s: not an endpoint (expected http(s)://host[:port], no user info, path, query or fragment)", path, k)
 			continue
 		}
 		endpoints[k] = raw

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fileread"
 )
 
 // File reads job ids from YAML or JSON files matching globs, written by deployment tooling right after it
@@ -40,9 +40,6 @@ type File struct {
 
 	mu       sync.Mutex
 	lastGood map[string][]collector.WatchedJob // by file path
-
-	pendingMu sync.Mutex
-	pending   map[string]bool // paths whose read outlived its timeout and has not returned yet
 }
 
 // Limits of a job-id file. A job-id line takes about 50 bytes, so 4 MiB holds some 80,000 jobs, far more
@@ -77,7 +74,7 @@ func WithReadTimeout(d time.Duration) FileOption {
 func NewFile(globs []string, targets map[huaweicloud.Service]huaweicloud.Target, opts ...FileOption) *File {
 	f := &File{
 		globs: globs, targets: targets, maxSize: DefaultMaxFileSize, timeout: DefaultFileReadTimeout,
-		read: readRegular, lastGood: map[string][]collector.WatchedJob{}, pending: map[string]bool{},
+		read: readRegular, lastGood: map[string][]collector.WatchedJob{},
 	}
 	for _, o := range opts {
 		o(f)
@@ -173,98 +170,12 @@ func (f *File) readFile(ctx context.Context, path string) ([]collector.WatchedJo
 	return jobs, nil
 }
 
-// readBounded reads path within the timeout. The read runs on its own goroutine because a read of a
-// regular file cannot be interrupted (os.File deadlines only work on pipes and sockets); if it hangs, the
-// goroutine is abandoned and the path is skipped until it returns, so a stuck mount costs one goroutine,
-// not one per run.
+// readBounded reads path within the timeout (see package fileread).
 func (f *File) readBounded(ctx context.Context, path string) ([]byte, error) {
-	f.pendingMu.Lock()
-	if f.pending[path] {
-		f.pendingMu.Unlock()
-		return nil, fmt.Errorf("%s: skipped: an earlier read has not returned yet", path)
-	}
-	f.pending[path] = true
-	f.pendingMu.Unlock()
-
-	type result struct {
-		b   []byte
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		b, err := f.read(path, f.maxSize)
-		f.pendingMu.Lock()
-		delete(f.pending, path)
-		f.pendingMu.Unlock()
-		done <- result{b, err}
-	}()
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
-	select {
-	case r := <-done:
-		return r.b, r.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%s: read did not finish: %w", path, ctx.Err())
-	}
+	return fileread.Bounded(ctx, path, f.timeout, func() ([]byte, error) { return f.read(path, f.maxSize) })
 }
 
-// readRegular reads path if it is a regular file of at most max bytes. The type is checked before the
-// open, so a FIFO or device is never opened, and again on the open file, in case path was replaced in
-// between; O_NONBLOCK makes even that racing open of a FIFO return at once instead of waiting for a
-// writer.
+// readRegular reads a job-id file of at most max bytes.
 func readRegular(path string, max int64) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err // *PathError names the file
-	}
-	verb := "is"
-	if lfi, err := os.Lstat(path); err == nil && lfi.Mode()&os.ModeSymlink != 0 {
-		verb = "links to"
-	}
-	if err := checkRegular(path, verb, fi, max); err != nil {
-		return nil, err
-	}
-	fd, err := os.OpenFile(path, os.O_RDONLY|openNonBlock, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer fd.Close()
-	if fi, err = fd.Stat(); err != nil {
-		return nil, err
-	}
-	if err := checkRegular(path, "is", fi, max); err != nil {
-		return nil, err
-	}
-	// The file may grow after Stat: read one byte past the cap to tell.
-	b, err := io.ReadAll(io.LimitReader(fd, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s: larger than %d bytes, the most a job-id file may have", path, max)
-	}
-	return b, nil
-}
-
-// checkRegular says why path, which verb ("is", "links to") fi, will not be read, or nil.
-func checkRegular(path, verb string, fi os.FileInfo, max int64) error {
-	m := fi.Mode()
-	if !m.IsRegular() {
-		kind := "not a regular file"
-		switch {
-		case m.IsDir():
-			kind = "a directory"
-		case m&os.ModeNamedPipe != 0:
-			kind = "a named pipe (FIFO)"
-		case m&os.ModeDevice != 0:
-			kind = "a device"
-		case m&os.ModeSocket != 0:
-			kind = "a socket"
-		}
-		return fmt.Errorf("%s: %s %s; only regular files are read", path, verb, kind)
-	}
-	if fi.Size() > max {
-		return fmt.Errorf("%s: %d bytes, larger than %d bytes, the most a job-id file may have", path, fi.Size(), max)
-	}
-	return nil
+	return fileread.Regular(path, max, "a job-id file")
 }

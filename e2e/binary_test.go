@@ -80,7 +80,14 @@ func TestBinaryReload(t *testing.T) {
 	id2 := sim.CreateJob(simulator.JobSpec{Service: huaweicloud.IMS, Begin: time.Now().Add(-time.Hour), RunFor: time.Minute})
 	dir := t.TempDir()
 	cfg := writeFile(t, dir, "config.yml", exporterConfig(simURL, map[string]string{id1: "ecs"}, ""))
-	_, base := startExporter(t, cfg)
+	// /-/reload is off unless asked for, as in Prometheus (issue 22): refused with 403.
+	_, locked := startExporter(t, cfg)
+	if resp, err := http.Post(locked+"/-/reload", "text/plain", nil); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("POST /-/reload without --web.enable-lifecycle: %v %v, want 403", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	_, base := startExporter(t, cfg, "--web.enable-lifecycle")
 
 	post := func() int {
 		resp, err := http.Post(base+"/-/reload", "text/plain", nil)
@@ -116,6 +123,14 @@ func TestBinaryReload(t *testing.T) {
 		if resp.StatusCode != http.StatusMethodNotAllowed {
 			t.Errorf("GET /-/reload: %d, want 405", resp.StatusCode)
 		}
+	}
+	// A form of another site posted by a browser is refused.
+	req, _ := http.NewRequest(http.MethodPost, base+"/-/reload", nil)
+	req.Header.Set("Origin", "http://evil.example")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site POST /-/reload: %v %v, want 403", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fileread"
 )
 
 // CredentialsProvider hands out the credentials to sign the next request with. The client asks before
@@ -318,11 +319,27 @@ func (p *fileProvider) stat() (map[string]os.FileInfo, error) {
 	return m, nil
 }
 
-func (p *fileProvider) Credentials(context.Context) (Credentials, error) {
+// Credentials returns the last good credentials after looking at the files. The files are looked at
+// with no lock held and within fileread's time bound: a FIFO or a stuck mount as secret_key_file held
+// this provider's lock across its read, and every request (so /metrics) waited for that lock forever
+// (issue 22). One look runs at a time; a request arriving meanwhile, or once the bound has passed, is
+// served the last good credentials, and the look finishes (and logs) on its own.
+func (p *fileProvider) Credentials(ctx context.Context) (Credentials, error) {
+	_, _ = fileread.Bounded(ctx, "credential files "+strings.Join(p.files(), ", "), 0, func() (struct{}, error) {
+		p.check()
+		return struct{}{}, nil
+	})
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.cur, nil
+}
+
+// check re-reads the files if they changed or the recheck interval passed. Only one check runs at a time
+// (fileread.Bounded's key), so the state read between the two locked sections cannot change meanwhile.
+func (p *fileProvider) check() {
 	now := p.o.now()
 	stamps, err := p.stat()
+	p.mu.Lock()
 	changed := err != nil || now.Sub(p.lastRead) >= p.o.recheck
 	for f, fi := range stamps {
 		old := p.stamps[f]
@@ -331,7 +348,8 @@ func (p *fileProvider) Credentials(context.Context) (Credentials, error) {
 		}
 	}
 	if !changed {
-		return p.cur, nil
+		p.mu.Unlock()
+		return
 	}
 	// Whatever the outcome, this state of the files has been tried: a failed re-read is not repeated on
 	// every request, only when the files change again or the recheck interval passes.
@@ -339,17 +357,20 @@ func (p *fileProvider) Credentials(context.Context) (Credentials, error) {
 	if err == nil {
 		p.stamps = stamps
 	}
+	p.mu.Unlock()
 	var creds Credentials
 	if err == nil {
 		creds, err = readCredentialFiles(p.cfg)
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if err != nil {
 		p.failures++
 		if msg := err.Error(); msg != p.lastErr {
 			p.lastErr = msg
 			level.Warn(p.o.logger).Log("msg", "cannot re-read the credential files, keeping the last good credentials", "source", SourceFile, "err", err)
 		}
-		return p.cur, nil
+		return
 	}
 	p.lastErr = ""
 	if sum := credsSum(creds); sum != p.sum {
@@ -357,7 +378,6 @@ func (p *fileProvider) Credentials(context.Context) (Credentials, error) {
 		p.cur = creds
 		level.Info(p.o.logger).Log("msg", "credential files changed, using the new credentials from the next request", "source", SourceFile)
 	}
-	return p.cur, nil
 }
 
 func (p *fileProvider) Status() CredentialsStatus {
@@ -374,22 +394,14 @@ func credsSum(c Credentials) [sha256.Size]byte {
 // maxSecretFileBytes caps a credential file: an AK is 20 characters, a security token a few KiB.
 const maxSecretFileBytes = 64 << 10
 
-// readSecretFile reads one secret, trimmed. The error names the setting and the file, never the content.
+// readSecretFile reads one secret, trimmed: a regular file only, within fileread's size and time
+// bounds. The error names the setting and the file, never the content.
 func readSecretFile(name, path string) (string, error) {
-	f, err := os.Open(path)
+	b, err := fileread.Read(context.Background(), path, maxSecretFileBytes, 0, "a credential file")
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", name, err)
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
-	}
-	n := len(b)
-	if n > maxSecretFileBytes {
-		return "", fmt.Errorf("%s: %s is larger than %d bytes", name, path, maxSecretFileBytes)
-	}
-	v := strings.TrimSpace(string(b[:n]))
+	v := strings.TrimSpace(string(b))
 	if v == "" {
 		return "", fmt.Errorf("%s: %s is empty", name, path)
 	}

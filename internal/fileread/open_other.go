@@ -1,6 +1,6 @@
 //go:build !unix
 
-package discovery
+package fileread
 
 // openNonBlock is 0 where there are no FIFOs to open by mistake.
 const openNonBlock = 0
