@@ -75,9 +75,9 @@ func (d *demoCloud) Close() {
 	_ = d.sim.Close()
 }
 
-// The demo pulls its own metrics as a Prometheus with default settings would: every 15 s (Prometheus'
-// default scrape_interval) with a 10 s budget (its default scrape_timeout), sent in the header Prometheus
-// sends it in. Jobs are queried only on pulls, so without this a demo opened in a browser, with no
+// The demo pulls its own metrics as a usual Prometheus would: every 15 s (the scrape_interval of
+// Prometheus' example configuration, prometheus.yml in its release archives) with a 10 s budget (its
+// default scrape_timeout), sent in the header Prometheus sends it in. Jobs are queried only on pulls, so without this a demo opened in a browser, with no
 // Prometheus running, shows jobs that were never asked.
 const (
 	demoPullInterval = 15 * time.Second
