@@ -77,8 +77,8 @@ func (d *demoCloud) Close() {
 
 // The demo pulls its own metrics as a usual Prometheus would: every 15 s (the scrape_interval of
 // Prometheus' example configuration, prometheus.yml in its release archives) with a 10 s budget (its
-// default scrape_timeout), sent in the header Prometheus sends it in. Jobs are queried only on pulls, so without this a demo opened in a browser, with no
-// Prometheus running, shows jobs that were never asked.
+// default scrape_timeout), sent in the header Prometheus sends it in. Jobs are queried only on pulls,
+// so without this a demo opened in a browser, with no Prometheus running, shows jobs never asked.
 const (
 	demoPullInterval = 15 * time.Second
 	demoPullTimeout  = 10 * time.Second
