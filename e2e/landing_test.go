@@ -121,17 +121,24 @@ func landingConfig(simURL, credentials string, jobs map[string]string, cts bool)
 func TestLandingPageFirstMinutes(t *testing.T) {
 	br := newBrowser(t)
 
-	t.Run("demo right after start", func(t *testing.T) {
+	// demoUntil starts --demo and waits until its page at path satisfies ok.
+	demoUntil := func(t *testing.T, timeout time.Duration, what, path string, ok func(code int, body string) bool) string {
+		t.Helper()
 		addr := freeAddr(t)
 		p := start(t, exporterBin, "--demo", "--web.listen-address="+addr)
 		base := "http://" + addr
-		eventually(t, 20*time.Second, "the demo to answer", func() (bool, string) {
+		eventually(t, timeout, what, func() (bool, string) {
 			if p.exited() {
 				t.Fatalf("demo exited: %s", p.out.String())
 			}
-			code, _, err := get(base + "/-/healthy")
-			return err == nil && code == 200, fmt.Sprint(code, err)
+			code, body, err := get(base + path)
+			return err == nil && ok(code, body), fmt.Sprint(code, err)
 		})
+		return base
+	}
+
+	t.Run("demo right after start", func(t *testing.T) {
+		base := demoUntil(t, 20*time.Second, "the demo to answer", "/-/healthy", func(code int, _ string) bool { return code == 200 })
 		dom := br.page(t, base+"/", shotPath(t, "demo-start"))
 		// Jobs not asked yet are neutral: nothing is "failed" before a query failed.
 		domHas(t, dom, []string{`id="pulls"`, "Jobs are queried when Prometheus pulls /metrics", "pulls itself every 15s",
@@ -140,18 +147,10 @@ func TestLandingPageFirstMinutes(t *testing.T) {
 	})
 
 	t.Run("demo after its own pulls", func(t *testing.T) {
-		addr := freeAddr(t)
-		p := start(t, exporterBin, "--demo", "--web.listen-address="+addr)
-		base := "http://" + addr
 		// The demo pulls itself at once and every 15 s; the jobs discovered after the first pull are
 		// answered by the second. Nothing but the demo pulls here.
-		eventually(t, 60*time.Second, "demo jobs answered by a self-pull", func() (bool, string) {
-			if p.exited() {
-				t.Fatalf("demo exited: %s", p.out.String())
-			}
-			_, body, err := get(base + "/")
-			return err == nil && strings.Contains(body, `class="ok">ok<`), fmt.Sprint(err)
-		})
+		base := demoUntil(t, 60*time.Second, "demo jobs answered by a self-pull", "/",
+			func(_ int, body string) bool { return strings.Contains(body, `class="ok">ok<`) })
 		shot := shotPath(t, "demo-after-pulls")
 		if s := os.Getenv("HJE_SCREENSHOT"); s != "" { // make screenshot
 			shot, _ = filepath.Abs(s)
