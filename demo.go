@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,4 +73,81 @@ func (d *demoCloud) Config() (*config.Config, error) {
 func (d *demoCloud) Close() {
 	d.cancel()
 	_ = d.sim.Close()
+}
+
+// The demo pulls its own metrics as a usual Prometheus would: every 15 s (the scrape_interval of
+// Prometheus' example configuration, prometheus.yml in its release archives) with a 10 s budget (its
+// default scrape_timeout), sent in the header Prometheus sends it in. Jobs are queried only on pulls,
+// so without this a demo opened in a browser, with no Prometheus running, shows jobs never asked.
+const (
+	demoPullInterval = 15 * time.Second
+	demoPullTimeout  = 10 * time.Second
+)
+
+// selfPullURL is the metrics URL of the first listen address, on loopback when it listens on all
+// addresses; "" when the exporter serves TLS or asks for auth (--web.config.file), which the demo's pull
+// does not speak.
+func selfPullURL(listen []string, webConfig, metricsPath string) string {
+	if len(listen) == 0 || webConfig != "" {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(listen[0])
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + metricsPath
+}
+
+// selfPull pulls url at once (retrying briefly while the server starts) and then every interval until
+// ctx ends. A failed pull is logged once until one succeeds again.
+func selfPull(ctx context.Context, url string, interval, timeout time.Duration, logger log.Logger) {
+	hc := &http.Client{Timeout: timeout + time.Second}
+	failing := false
+	pull := func() bool {
+		rctx, cancel := context.WithTimeout(ctx, timeout+time.Second)
+		defer cancel()
+		req, err := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
+		if err != nil {
+			return false
+		}
+		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64))
+		req.Header.Set("User-Agent", "huaweicloud-job-exporter-demo-pull")
+		resp, err := hc.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<20))
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("HTTP %d", resp.StatusCode)
+			}
+		}
+		if err != nil && ctx.Err() == nil && !failing {
+			level.Warn(logger).Log("msg", "demo pull of its own metrics failed", "url", url, "err", err)
+		}
+		failing = err != nil
+		return err == nil
+	}
+	// The listener may not be up yet: a few quick tries, then the regular interval.
+	for range 25 {
+		if pull() {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			pull()
+		}
+	}
 }

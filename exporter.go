@@ -43,6 +43,8 @@ type exporter struct {
 
 	credentials        *huaweicloud.CredentialsProviders
 	credentialsMetrics *collector.CredentialsCollector
+
+	pageState // what the landing page shows above the table (status.go)
 }
 
 // newExporter returns an exporter with nothing to watch yet; its discovery sources run until ctx ends
@@ -50,11 +52,13 @@ type exporter struct {
 func newExporter(ctx context.Context, metrics *collector.ExporterMetrics, logger log.Logger, opts ...collector.Option) *exporter {
 	// The API client arrives with the first apply; nothing queries before it. opts: e.g. the shard.
 	c := collector.New(nil, collector.Options{}, logger, append([]collector.Option{collector.WithMetrics(metrics)}, opts...)...)
+	states := discovery.NewStates(metrics)
 	return &exporter{
 		metrics:   metrics,
 		logger:    logger,
 		collector: c,
-		discovery: discovery.NewManager(ctx, c, metrics, logger),
+		discovery: discovery.NewManager(ctx, c, states, logger),
+		pageState: pageState{sources: states},
 
 		credentials:        huaweicloud.NewCredentialsProviders(huaweicloud.WithProviderLogger(log.With(logger, "component", "credentials"))),
 		credentialsMetrics: collector.NewCredentialsCollector(),
@@ -155,6 +159,7 @@ func (e *exporter) apply(cfg *config.Config, getenv func(string) string) error {
 		level.Warn(e.logger).Log("msg", "configuration warning", "warning", w)
 	}
 	e.credentialsMetrics.Set(credEntries)
+	e.pageState.set(client, credEntries)
 	e.credentials.Retain(credConfigs)
 	return nil
 }

@@ -67,6 +67,7 @@ func run(args []string, stderr io.Writer) int {
 		timeoutOffset = app.Flag("scrape.timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to send the answer.").Default("500ms").Duration()
 		demo          = app.Flag("demo", "Run against a built-in simulated Huawei Cloud on loopback, with jobs in motion; no credentials or network needed.").Bool()
 		demoSeed      = app.Flag("demo.seed", "Random seed of the --demo simulator.").Default("1").Int64()
+		demoPull      = app.Flag("demo.pull-interval", "How often --demo pulls its own metrics, as Prometheus would (jobs are queried on pulls only); 0 turns it off, e.g. when a Prometheus scrapes the demo.").Default(demoPullInterval.String()).Duration()
 		demoCreds     = app.Flag("demo.credentials", "Credentials of the --demo exporter: static (an AK/SK in the config) or metadata (short-lived agency credentials from the simulator's metadata service, refreshed before they expire).").Default("static").Enum("static", "metadata")
 		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
 		logFormat     = app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
@@ -115,6 +116,11 @@ func run(args []string, stderr io.Writer) int {
 
 	if *configCheck {
 		cfg, err := config.Load(*configFile)
+		if errors.Is(err, os.ErrNotExist) {
+			level.Error(logger).Log("msg", "cannot load configuration", "file", *configFile, "err", err)
+			fmt.Fprintln(stderr, noConfigHelp)
+			return 1
+		}
 		if err == nil {
 			// Credentials are resolved as start-up does (environment and *_file secrets, no network), so
 			// that a config which passes the check is not refused at start-up.
@@ -208,7 +214,8 @@ func run(args []string, stderr io.Writer) int {
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle(*metricsPath, readOnly(ex.collector.Handler(selfReg, *timeoutOffset, ex.timeout, logger)))
+	var pulls web.Pulls
+	mux.Handle(*metricsPath, readOnly(pulls.Wrap(ex.collector.Handler(selfReg, *timeoutOffset, ex.timeout, logger))))
 	mux.Handle("/-/healthy", readOnly(healthHandler()))
 	mux.Handle("/-/ready", readOnly(textHandler("Ready")))
 	mux.Handle("/-/reload", lifecycleGuard(*lifecycle, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -241,6 +248,14 @@ func run(args []string, stderr io.Writer) int {
 		Demo:        *demo,
 		Jobs:        ex.collector.Snapshot,
 		Config:      ex.configText,
+		LastPull:    pulls.Last,
+		Status:      ex.status,
+	}
+	if *demo && *demoPull > 0 {
+		if u := selfPullURL(*toolkitFlags.WebListenAddresses, *toolkitFlags.WebConfigFile, *metricsPath); u != "" {
+			pages.SelfPull = *demoPull
+			go selfPull(ctx, u, *demoPull, demoPullTimeout, logger)
+		}
 	}
 	mux.Handle("/config", readOnly(pages.ConfigHandler()))
 	mux.Handle("/", readOnly(pages.LandingHandler()))

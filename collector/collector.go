@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 	"unique"
@@ -765,13 +764,7 @@ func (c *Collector) record(e *entry, job *huaweicloud.Job, err error) {
 	}
 	kv := []any{"msg", "job query failed", "service", w.Target.Service, "region", w.Target.Region,
 		"project_id", w.Target.ProjectID, "job_id", w.JobID, "reason", reason, "err", truncate(err.Error(), maxLoggedErrLen)}
-	switch reason {
-	case huaweicloud.ReasonPermission:
-		kv = append(kv, "hint", "grant the credentials read-only access to "+strings.ToUpper(string(w.Target.Service))+
-			" in this project (e.g. the "+strings.ToUpper(string(w.Target.Service))+" ReadOnlyAccess policy); other services keep working")
-	case huaweicloud.ReasonEndpoint:
-		kv = append(kv, "endpoint", w.Target.Endpoint, "hint", "the endpoint has no such API: check projects[].endpoints and the region")
-	}
+	kv = append(kv, queryHint(w.Target, reason, err, e.fromConfig)...)
 	lvl(c.logger).Log(kv...)
 }
 

@@ -180,6 +180,8 @@ var badConfigs = map[string]string{
 	"bad-no-projects.yml":         `projects: at least one project is required`,
 	"bad-region-missing.yml":      `projects[0].region: required`,
 	"bad-region-invalid.yml":      `projects[0].region: not a Huawei Cloud region id (lower-case, like cn-north-4 or ap-southeast-1)`,
+	"bad-region-typo.yml":         `projects[0].region: not a known region: did you mean cn-north-4?`,
+	"bad-region-misspelt.yml":     `projects[0].region: not a known region: did you mean cn-north-4?`,
 	"bad-project-id-missing.yml":  `projects[0].project_id: required`,
 	"bad-project-id-invalid.yml":  `projects[0].project_id: not a project id (expected 32 lower-case hex characters)`,
 	"bad-project-duplicate.yml":   `projects[1]: duplicate of projects[0] (same region and project_id)`,
@@ -544,19 +546,25 @@ func TestWarnings(t *testing.T) {
 		yml  string
 		want string
 	}{
-		{"known region", "projects: [{region: cn-north-4, project_id: 0123456789abcdef0123456789abcdef, jobs: [{service: ecs, id: a}]}]", ""},
-		{"unknown region", "projects: [{region: xx-moon-1, project_id: 0123456789abcdef0123456789abcdef, jobs: [{service: ecs, id: a}]}]",
+		{"known region", "projects: [{region: cn-north-4, project_id: fedcba9876543210fedcba9876543210, jobs: [{service: ecs, id: a}]}]", ""},
+		{"unknown region", "projects: [{region: xx-moon-1, project_id: fedcba9876543210fedcba9876543210, jobs: [{service: ecs, id: a}]}]",
 			`projects[0].region: "xx-moon-1" is not in the official SDK's region table of ecs, evs, bms, ims`},
-		{"unknown region, all overridden", `projects: [{region: xx-moon-1, project_id: 0123456789abcdef0123456789abcdef, jobs: [{service: ecs, id: a}],
+		{"unknown region, all overridden", `projects: [{region: xx-moon-1, project_id: fedcba9876543210fedcba9876543210, jobs: [{service: ecs, id: a}],
   endpoints: {ecs: "https://e", evs: "https://e", bms: "https://e", ims: "https://e"}}]`, ""},
 		// SDRS is in 7 regions: a project that does not use it is not warned about it...
-		{"sdrs unused", "projects: [{region: ap-southeast-1, project_id: 0123456789abcdef0123456789abcdef, jobs: [{service: ecs, id: a}]}]", ""},
+		{"sdrs unused", "projects: [{region: ap-southeast-1, project_id: fedcba9876543210fedcba9876543210, jobs: [{service: ecs, id: a}]}]", ""},
 		// ...one that does is, with SDRS' own endpoint pattern.
-		{"sdrs used", "projects: [{region: ap-southeast-1, project_id: 0123456789abcdef0123456789abcdef, jobs: [{service: sdrs, id: a}]}]",
+		{"sdrs used", "projects: [{region: ap-southeast-1, project_id: fedcba9876543210fedcba9876543210, jobs: [{service: sdrs, id: a}]}]",
 			`projects[0].region: "ap-southeast-1" is not in the official SDK's region table of sdrs; the default endpoint (e.g. https://sdrs.ap-southeast-1.myhuaweicloud.com)`},
-		{"sdrs in cts services", "projects: [{region: ap-southeast-1, project_id: 0123456789abcdef0123456789abcdef, discovery: {cts: {enabled: true, services: [sdrs]}}}]",
+		{"sdrs in cts services", "projects: [{region: ap-southeast-1, project_id: fedcba9876543210fedcba9876543210, discovery: {cts: {enabled: true, services: [sdrs]}}}]",
 			`region table of sdrs`},
-		{"elb overridden", `projects: [{region: cn-north-11, project_id: 0123456789abcdef0123456789abcdef, jobs: [{service: elb, id: a}], endpoints: {elb: "https://e"}}]`, ""},
+		// Issue 21: a near miss of a known region is named, and the example's placeholder project id.
+		{"new region numbered like its siblings", "projects: [{region: cn-north-13, project_id: fedcba9876543210fedcba9876543210, jobs: [{service: ecs, id: a}]}]",
+			`"cn-north-13" is not in the official SDK's region table of ecs, evs, bms, ims (did you mean cn-north-1?)`},
+		{"placeholder project id", "projects: [{region: cn-north-4, project_id: 0123456789abcdef0123456789abcdef, jobs: [{service: ecs, id: a}]}]",
+			`projects[0].project_id: 0123456789abcdef0123456789abcdef is the example's placeholder: put the id of your project in cn-north-4`},
+		{"placeholder at a private endpoint (the demo, tests)", `projects: [{region: cn-north-4, project_id: 0123456789abcdef0123456789abcdef, jobs: [{service: ecs, id: a}], endpoints: {ecs: "http://127.0.0.1:1"}}]`, ""},
+		{"elb overridden", `projects: [{region: cn-north-11, project_id: fedcba9876543210fedcba9876543210, jobs: [{service: elb, id: a}], endpoints: {elb: "https://e"}}]`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

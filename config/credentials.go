@@ -131,7 +131,11 @@ func (c *Config) CheckCredentials(getenv func(string) string) ([]string, error) 
 			errs = append(errs, fmt.Errorf("projects[%d] (%s): %s: %w", i, field, cc.Source, err))
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("projects[%d] %s/%s: %s, from %s", i, p.Region, p.ProjectID, cc, field))
+		from := ", from " + field
+		if field == cc.Source {
+			from = "" // "environment (HUAWEICLOUD_SDK_AK, ...)" says it already
+		}
+		lines = append(lines, fmt.Sprintf("projects[%d] %s/%s: %s%s", i, p.Region, p.ProjectID, cc, from))
 	}
 	return lines, errors.Join(errs...)
 }

@@ -128,3 +128,13 @@ func TestCheckCredentials(t *testing.T) {
 		})
 	}
 }
+
+// The environment source is named once (issue 21: "environment (...), from environment").
+func TestCheckCredentialsEnvironmentLine(t *testing.T) {
+	env := map[string]string{config.EnvAccessKey: "ENVAK", config.EnvSecretKey: "ENVSK"}
+	lines, err := decodeCreds(t, "").CheckCredentials(func(k string) string { return env[k] })
+	want := "projects[0] cn-north-4/" + credProject + ": environment (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK)"
+	if err != nil || len(lines) != 1 || lines[0] != want {
+		t.Errorf("got %q, %v; want %q", lines, err, want)
+	}
+}

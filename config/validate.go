@@ -122,6 +122,12 @@ func (v *validator) project(path string, p *Project) {
 		v.addf("%s.region: required", path)
 	case !regionRE.MatchString(p.Region):
 		v.addf("%s.region: not a Huawei Cloud region id (lower-case, like cn-north-4 or ap-southeast-1)", path)
+	default:
+		// A typo would send every query to a host that does not exist; endpoints set for the project
+		// (a private cloud with its own region names) leave the name to the operator.
+		if k, sure := regionTypo(p.Region); sure && len(p.Endpoints) == 0 {
+			v.addf("%s.region: not a known region: did you mean %s?", path, k)
+		}
 	}
 	switch {
 	case p.ProjectID == "":
@@ -287,9 +293,18 @@ func (c *Config) Warnings() []string {
 			}
 		}
 		if len(unknown) > 0 {
-			out = append(out, fmt.Sprintf("projects[%d].region: %q is not in the official SDK's region table of %s; "+
+			var mean string
+			if k, _ := regionTypo(p.Region); k != "" {
+				mean = " (did you mean " + k + "?)"
+			}
+			out = append(out, fmt.Sprintf("projects[%d].region: %q is not in the official SDK's region table of %s%s; "+
 				"the default endpoint (e.g. %s) may not exist: set projects[%d].endpoints if it does not answer",
-				i, p.Region, strings.Join(unknown, ", "), huaweicloud.DefaultEndpoint(huaweicloud.Service(unknown[0]), p.Region), i))
+				i, p.Region, strings.Join(unknown, ", "), mean, huaweicloud.DefaultEndpoint(huaweicloud.Service(unknown[0]), p.Region), i))
+		}
+		if p.ProjectID == PlaceholderProjectID && len(p.Endpoints) == 0 {
+			// Queries would go to Huawei Cloud for a project of no account and be denied.
+			out = append(out, fmt.Sprintf("projects[%d].project_id: %s is the example's placeholder: put the id of your project "+
+				"in %s (console: My Credentials > API Credentials; Huawei's \"Obtaining a Project ID\")", i, p.ProjectID, p.Region))
 		}
 	}
 	return out

@@ -51,6 +51,8 @@ type Client struct {
 	endpoints   map[string]*endpoint // parsed Target.Endpoint, at most maxEndpoints
 
 	projects projectLimiters // the configured rate limit of each project and region
+
+	failures failureLog // authentication and permission failures with their causes (Failures)
 }
 
 // keyState guards one access key. It is a gate with three states:
@@ -208,6 +210,7 @@ func (c *Client) GetJob(ctx context.Context, t Target, jobID string) (*Job, erro
 	}
 	var segs [8]string
 	status, body, err := c.get(ctx, t, spec.appendJobPath(segs[:0], t.ProjectID, jobID), nil)
+	c.failures.note(c.now(), t, err)
 	if err != nil {
 		return nil, err
 	}
@@ -280,6 +283,7 @@ func (c *Client) ListTraces(ctx context.Context, t Target, q TraceQuery) (*Trace
 		v.Set("to", strconv.FormatInt(q.To.UnixMilli(), 10))
 	}
 	_, body, err := c.get(ctx, t, []string{"v3", t.ProjectID, "traces"}, v)
+	c.failures.note(c.now(), t, err)
 	if err != nil {
 		return nil, err
 	}

@@ -32,15 +32,31 @@ type Pages struct {
 	Jobs        func() []collector.JobState
 	Config      func() string
 	Now         func() time.Time
+	// LastPull is when the metrics were last pulled, zero before the first pull (Pulls.Last); nil when
+	// unknown. Jobs are queried on pulls only, so the page says when the answers it shows were asked.
+	LastPull func() time.Time
+	// SelfPull is the interval at which the exporter pulls its own metrics (--demo, where no Prometheus
+	// may be running); 0 when it does not.
+	SelfPull time.Duration
+	// Status is the state of discovery, credentials and back-offs shown above the table; nil: none.
+	Status func() Status
 }
 
 type landingData struct {
 	*Pages
-	Jobs     []jobRow
-	Counts   []statusCount
-	Failing  int
-	Total    int
-	Rendered time.Time
+	Jobs       []jobRow
+	Counts     []statusCount
+	Failing    int
+	NotQueried int
+	Total      int
+	Rendered   time.Time
+	PullKnown  bool   // LastPull is set
+	PulledAgo  string // "12s ago"; "" before the first pull
+	PulledAt   string // RFC 3339, UTC
+
+	Sources     []sourceRow
+	Credentials []credentialsRow
+	Failures    []failureRow
 }
 
 // jobRow adds the two times a person reads, each meaning one thing: how long ago the job started, and
@@ -50,6 +66,15 @@ type jobRow struct {
 	Started string
 	RunTime string
 	Running bool
+	// NotQueried: no answer and no error yet. Jobs are asked on pulls of the metrics only, so a job
+	// found since the last pull (or any job before the first) has not been asked: neutral, not failed.
+	NotQueried bool
+}
+
+// notQueried tells a job that was never answered nor failed: asked by no pull yet, or asked by the pull
+// in flight.
+func notQueried(j collector.JobState) bool {
+	return !j.QuerySuccess && j.LastError == "" && j.LastSuccess.IsZero() && j.Status == "" && !j.Vanished && !j.Dropped
 }
 
 type statusCount struct {
@@ -70,7 +95,13 @@ func (p *Pages) LandingHandler() http.Handler {
 		}
 		now := p.now()
 		jobs := p.Jobs()
-		d := landingData{Pages: p, Total: len(jobs), Rendered: now}
+		d := landingData{Pages: p, Total: len(jobs), Rendered: now, PullKnown: p.LastPull != nil}
+		if p.LastPull != nil {
+			if t := p.LastPull(); !t.IsZero() {
+				d.PulledAgo, d.PulledAt = age(now.Sub(t))+" ago", t.UTC().Format(time.RFC3339)
+			}
+		}
+		d.Sources, d.Credentials, d.Failures = p.statusRows(now)
 		counts := map[string]int{}
 		for i, j := range jobs {
 			// Lifecycle states the API does not have, named so the table cannot pass them for a live status.
@@ -83,13 +114,18 @@ func (p *Pages) LandingHandler() http.Handler {
 			}
 			jobs[i] = j
 			st := j.Status
+			switch {
+			case notQueried(j):
+				// Counted apart: "UNKNOWN" would read as an answer.
+				d.NotQueried++
+				continue
+			case !j.QuerySuccess:
+				d.Failing++
+			}
 			if st == "" {
 				st = "UNKNOWN"
 			}
 			counts[st]++
-			if !j.QuerySuccess {
-				d.Failing++
-			}
 		}
 		for st, n := range counts {
 			d.Counts = append(d.Counts, statusCount{st, n})
@@ -100,7 +136,7 @@ func (p *Pages) LandingHandler() http.Handler {
 			if i == maxRows {
 				break
 			}
-			row := jobRow{JobState: j}
+			row := jobRow{JobState: j, NotQueried: notQueried(j)}
 			if !j.BeginTime.IsZero() {
 				end := j.EndTime
 				if end.IsZero() {
@@ -158,10 +194,11 @@ func (p *Pages) now() time.Time {
 	return time.Now()
 }
 
-// rank orders the table: failing queries, failed jobs, unfinished jobs, then the rest.
+// rank orders the table: failing queries, failed jobs, unfinished jobs, then the rest (jobs not asked
+// yet among the unfinished).
 func rank(j collector.JobState) int {
 	switch {
-	case !j.QuerySuccess:
+	case !j.QuerySuccess && !notQueried(j):
 		return 0
 	case j.Status == "FAIL" || j.SubJobsFail > 0 || j.Vanished:
 		return 1

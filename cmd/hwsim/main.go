@@ -1,5 +1,5 @@
-// Command hwsim runs the simulated Huawei Cloud (package simulator) on its own: the job API of ECS, EVS,
-// BMS and IMS and CTS traces on one loopback listener, with the demo scenario's jobs in motion. It prints
+// Command hwsim runs the simulated Huawei Cloud (package simulator) on its own: the job API of every
+// service of the exporter's service table (huaweicloud.JobServices) and CTS traces on one loopback listener, with the demo scenario's jobs in motion. It prints
 // an exporter configuration that watches it on stdout (and only that: "hwsim > hwsim.yml" is a valid
 // config file), its URL and log on stderr, and runs until SIGINT or SIGTERM.
 //
@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -30,7 +31,7 @@ func main() {
 
 // run is main without the process: it returns the exit code once ctx is done or on an error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	app := kingpin.New("hwsim", "A simulated Huawei Cloud (ECS/EVS/BMS/IMS job API and CTS traces) on loopback, for tests and demos.")
+	app := kingpin.New("hwsim", "A simulated Huawei Cloud (the job APIs of "+serviceNames()+", and CTS traces) on loopback, for tests and demos.")
 	var listenSet bool
 	var (
 		listen       = app.Flag("listen-address", "Address to listen on. Non-loopback addresses must be given explicitly with this flag.").Envar("HWSIM_LISTEN_ADDRESS").Default("127.0.0.1:18000").IsSetByUser(&listenSet).String()
@@ -139,4 +140,13 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// serviceNames lists the simulated job services, from the service table so that the help never lags it.
+func serviceNames() string {
+	names := make([]string, len(huaweicloud.JobServices))
+	for i, s := range huaweicloud.JobServices {
+		names[i] = strings.ToUpper(string(s))
+	}
+	return strings.Join(names, ", ")
 }
