@@ -94,7 +94,7 @@ func TestOneProjectsRateLimitDoesNotStarveAnother(t *testing.T) {
 	if refreshed[idle.Region] != perProject || refreshed[busy.Region] != 0 {
 		t.Errorf("refreshed %v, want all %d jobs of %s and none of %s", refreshed, perProject, idle.Region, busy.Region)
 	}
-	if got := testutil.ToFloat64(m.queryFailures.WithLabelValues("ecs", busy.Region, huaweicloud.ReasonThrottled)); got != perProject {
+	if got := testutil.ToFloat64(m.queryFailures.WithLabelValues("ecs", busy.Region, busy.ProjectID, huaweicloud.ReasonThrottled)); got != perProject {
 		t.Errorf("throttled failures of the busy project: %v, want %d", got, perProject)
 	}
 }
