@@ -110,6 +110,36 @@ func expressions(dir string, name func(Rule) string, kind string) (map[string]st
 	return exprs, nil
 }
 
+// SelectorRecord is the recording rule that names the exporter's scrape job, the one place to change
+// it (the monitoring-mixin selector). Every other rule reads the exporter's own metrics or this series.
+const SelectorRecord = "huaweicloud_job_exporter:up"
+
+var scrapeJobRE = regexp.MustCompile(`\bup\{job="([^"]+)"\}`)
+
+// ScrapeJob returns the scrape job the rules of dir select, read from SelectorRecord: every `up`
+// selector of that rule must name the same job.
+func ScrapeJob(dir string) (string, error) {
+	records, err := RecordingRules(dir)
+	if err != nil {
+		return "", err
+	}
+	expr, ok := records[SelectorRecord]
+	if !ok {
+		return "", fmt.Errorf("no recording rule %s in %s", SelectorRecord, dir)
+	}
+	var job string
+	for _, m := range scrapeJobRE.FindAllStringSubmatch(expr, -1) {
+		if job != "" && m[1] != job {
+			return "", fmt.Errorf("%s selects two scrape jobs, %q and %q", SelectorRecord, job, m[1])
+		}
+		job = m[1]
+	}
+	if job == "" {
+		return "", fmt.Errorf("%s has no up{job=\"...\"} selector: %s", SelectorRecord, expr)
+	}
+	return job, nil
+}
+
 var metricNameRE = regexp.MustCompile(`\bhuaweicloud_[a-z_:]*[a-z_]`)
 
 // MetricNames returns the huaweicloud_* metric names an expression reads, recorded series

@@ -68,6 +68,10 @@ func TestExpressions(t *testing.T) {
 		"HuaweiCloudJobExporterEndpointWrong", "HuaweiCloudJobQueryFailing",
 		"HuaweiCloudJobExporterDiscoveryFailing", "HuaweiCloudJobExporterConfigReloadFailed",
 		"HuaweiCloudJobExporterWatchCapReached",
+		// Issue 18: sharding, credentials expiry, dropped discovered jobs.
+		"HuaweiCloudJobExporterShardsMissing", "HuaweiCloudJobExporterShardingMismatch",
+		"HuaweiCloudJobExporterCredentialsExpiring", "HuaweiCloudJobExporterCredentialsExpired",
+		"HuaweiCloudJobExporterDiscoveredJobDropped",
 	}
 	for _, name := range want {
 		if strings.TrimSpace(exprs[name]) == "" {
@@ -217,6 +221,42 @@ func TestAlertIdentity(t *testing.T) {
 				t.Errorf("%s: for %q, keep_firing_for %q: an exporter gap or a Prometheus restart resets them; use a lookback of a recorded series", name, r.For, r.KeepFiringFor)
 			}
 		}
+	}
+}
+
+// TestScrapeJobSelectorInOnePlace: the exporter's scrape job is named in one rule, the selector
+// (SelectorRecord), as a monitoring mixin names it in one config field, so that a user whose scrape job
+// has another name changes one line and gets no permanent false HuaweiCloudJobExporterDown (issue 18).
+// No other rule may select on `job`.
+func TestScrapeJobSelectorInOnePlace(t *testing.T) {
+	groups, err := Groups(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := ScrapeJob(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job != "huaweicloud-jobs" {
+		t.Errorf("ScrapeJob = %q, want huaweicloud-jobs, the job of examples/prometheus.yml and the Helm chart", job)
+	}
+	jobMatcher := regexp.MustCompile(`\bjob\s*(=|!=|=~|!~)\s*"`)
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			if r.Record == SelectorRecord {
+				continue
+			}
+			if jobMatcher.MatchString(r.Expr) {
+				t.Errorf("%s selects a scrape job itself; read %s instead: %s", r.Alert+r.Record, SelectorRecord, r.Expr)
+			}
+		}
+	}
+	b, err := os.ReadFile(filepath.Join("..", "examples", "prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "job_name: "+job) {
+		t.Errorf("examples/prometheus.yml has no scrape job %q, which the rules select", job)
 	}
 }
 

@@ -167,6 +167,11 @@ type entry struct {
 
 	// loggedStatus remembers an unknown status string already logged for this job.
 	loggedStatus string
+	// source is the first source (config first, then by name) listing the job: the one a dropped job is
+	// counted against. A string header per job; the text is the source's own name, shared.
+	source string
+	// futureLogged has a bit per futureFields entry already logged and counted (clock.go).
+	futureLogged uint8
 }
 
 // watched is the job the entry watches.
@@ -305,7 +310,7 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 				setChanged = true
 			}
 			e.target, e.jobID = sj.target, sj.jobID
-			e.fromConfig = name == ConfigSource
+			e.fromConfig, e.source = name == ConfigSource, name
 			if e.fromConfig && e.dropped {
 				// The operator names the job now: watch it, and let its not-found answers show.
 				e.dropped, e.notFound, e.nextAllowed = false, 0, 0
@@ -719,6 +724,7 @@ func (c *Collector) record(e *entry, job *huaweicloud.Job, err error) {
 	w := e.watched()
 	if err == nil {
 		job = c.sanitize(job)
+		c.clampFuture(e, job, now)
 		if job.JobID == w.JobID {
 			job.JobID = w.JobID // one copy of the id per job, not two
 		}
@@ -749,7 +755,7 @@ func (c *Collector) record(e *entry, job *huaweicloud.Job, err error) {
 		reason = huaweicloud.ReasonTimeout
 	}
 	if c.metrics != nil {
-		c.metrics.queryFailures.WithLabelValues(string(w.Target.Service), w.Target.Region, reason).Inc()
+		c.metrics.queryFailures.WithLabelValues(string(w.Target.Service), w.Target.Region, w.Target.ProjectID, reason).Inc()
 	}
 	changed := e.ok || e.lastReason != reason
 	e.ok, e.lastErr, e.lastReason = false, err, reason
@@ -792,10 +798,10 @@ func (c *Collector) notFound(e *entry, now time.Time) bool {
 		}
 		e.dropped = true
 		if c.metrics != nil {
-			c.metrics.discoveredDropped.WithLabelValues(service, region).Inc()
+			c.metrics.discoveredDropped.WithLabelValues(service, region, e.source).Inc()
 		}
 		level.Debug(c.logger).Log("msg", "discovered job unknown to the API; dropped", "service", service, "region", region,
-			"project_id", w.Target.ProjectID, "job_id", w.JobID)
+			"project_id", w.Target.ProjectID, "job_id", w.JobID, "source", e.source)
 		return true
 	}
 	if e.notFound < notFoundConfirmations || time.Duration(unixNanos(now)-e.firstNotFound) < notFoundConfirmSpan {

@@ -23,6 +23,7 @@ type ExporterMetrics struct {
 	jobsVanished      *prometheus.CounterVec
 	discoveredDropped *prometheus.CounterVec
 	truncatedValues   *prometheus.CounterVec
+	futureTimes       *prometheus.CounterVec
 	ReloadSuccess     prometheus.Gauge
 	ReloadSuccessTime prometheus.Gauge
 
@@ -49,8 +50,8 @@ func NewExporterMetrics(reg prometheus.Registerer) *ExporterMetrics {
 		}, []string{"service", "region"}),
 		queryFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: name("job_query_failures_total"),
-			Help: "Job queries that failed after retries, by reason (auth, auth_backoff, permission, throttled, not_found, endpoint, server_error, client_error, timeout, network, bad_response; README lists what each means).",
-		}, []string{"service", "region", "reason"}),
+			Help: "Job queries that failed after retries, by project and reason (auth, auth_backoff, permission, throttled, not_found, endpoint, server_error, client_error, timeout, network, bad_response; README lists what each means).",
+		}, []string{"service", "region", "project_id", "reason"}),
 		scrapeDuration: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: name("scrape_duration_seconds"),
 			Help: "Wall time the last scrape spent refreshing jobs from the API.",
@@ -73,12 +74,16 @@ func NewExporterMetrics(reg prometheus.Registerer) *ExporterMetrics {
 		}, []string{"service", "region"}),
 		discoveredDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: name("discovered_jobs_dropped_total"),
-			Help: "Discovered job ids that the job API did not know at their first query (deleted before discovery found them); they are not asked again.",
-		}, []string{"service", "region"}),
+			Help: "Discovered job ids that the job API did not know at their first query (deleted before discovery found them); they are not asked again. source is the discovery source that listed the job.",
+		}, []string{"service", "region", "source"}),
 		truncatedValues: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: name("truncated_values_total"),
 			Help: "Texts of job answers cut to the exporter's caps or made valid UTF-8 before export, by JSON field.",
 		}, []string{"field"}),
+		futureTimes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: name("future_timestamps_clamped_total"),
+			Help: "Jobs whose begin_time or end_time lay more than 5 minutes ahead of the exporter's clock (a service answering in local time without an offset), exported as the time of the answer instead; counted once per job and field.",
+		}, []string{"service", "region", "field"}),
 		ReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: name("config_last_reload_successful"),
 			Help: "Whether the last configuration reload attempt was successful.",
@@ -103,7 +108,7 @@ func NewExporterMetrics(reg prometheus.Registerer) *ExporterMetrics {
 	reg.MustRegister(m.queriesDeferred, m.oldestAnswerAge, m.unansweredJobs)
 	reg.MustRegister(m.apiRequests, m.apiDuration, m.queryFailures, m.scrapeDuration,
 		m.discoveryRuns, m.discoveredJobs, m.discoveryLastOK, m.jobsVanished, m.discoveredDropped, m.truncatedValues,
-		m.ReloadSuccess, m.ReloadSuccessTime)
+		m.futureTimes, m.ReloadSuccess, m.ReloadSuccessTime)
 	return m
 }
 
@@ -113,10 +118,15 @@ func (m *ExporterMetrics) InitLabels(targets []huaweicloud.Target, discoverySour
 	for _, t := range targets {
 		s := string(t.Service)
 		for _, r := range huaweicloud.Reasons {
-			m.queryFailures.WithLabelValues(s, t.Region, r)
+			m.queryFailures.WithLabelValues(s, t.Region, t.ProjectID, r)
 		}
 		m.jobsVanished.WithLabelValues(s, t.Region)
-		m.discoveredDropped.WithLabelValues(s, t.Region)
+		for _, src := range discoverySources {
+			m.discoveredDropped.WithLabelValues(s, t.Region, src)
+		}
+		for _, f := range futureFields {
+			m.futureTimes.WithLabelValues(s, t.Region, f)
+		}
 		m.apiDuration.WithLabelValues(s, t.Region)
 	}
 	for _, r := range []string{huaweicloud.ReasonTimeout, huaweicloud.ReasonThrottled} {
@@ -153,4 +163,5 @@ func (m *ExporterMetrics) ForgetDiscovery(source string) {
 	m.discoveryRuns.DeleteLabelValues(source, "failure")
 	m.discoveredJobs.DeleteLabelValues(source)
 	m.discoveryLastOK.DeleteLabelValues(source)
+	m.discoveredDropped.DeletePartialMatch(prometheus.Labels{"source": source})
 }

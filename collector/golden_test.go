@@ -37,6 +37,7 @@ type apiCase struct {
 	header  map[string]string
 	delay   time.Duration // answer this late (past the scrape deadline in the slow case)
 	sk      string        // secret key the exporter signs with; a wrong one must fail
+	now     time.Time     // the collector's clock when not goldenNow: a fixture recorded later than it
 }
 
 // fakeJobAPI serves fixtures at their service's job path (cases are keyed by it), verifying every request's signature
@@ -89,6 +90,10 @@ func fakeJobAPI(t *testing.T, cases map[string]apiCase) (*httptest.Server, *atom
 // goldenNow is "now" for the collector: durations of unfinished jobs are measured against it.
 var goldenNow = time.Date(2026, 3, 1, 10, 15, 30, 0, time.UTC)
 
+// imsNow is "now" for the IMS examples (testdata/api/ims-*.json), recorded on 2026-04-02: against
+// goldenNow their times would lie a month ahead of the clock, which the collector clamps (clock.go).
+var imsNow = time.Date(2026, 4, 2, 4, 0, 0, 0, time.UTC)
+
 func TestGoldenExposition(t *testing.T) {
 	cases := []apiCase{
 		// The three example answers of the seed documents.
@@ -102,8 +107,8 @@ func TestGoldenExposition(t *testing.T) {
 		{name: "ecs-unknown-status", service: huaweicloud.ECS, jobID: "", fixture: "ecs-unknown-status.json", status: 200},
 		{name: "bms-createServer-running", service: huaweicloud.BMS, jobID: "", fixture: "bms-createServer-running.json", status: 200},
 		{name: "ims-createImage-success", service: huaweicloud.IMS, jobID: "", fixture: "ims-createImage-success.json", status: 200},
-		{name: "ims-importOvaImage-success", service: huaweicloud.IMS, jobID: "", fixture: "ims-importOvaImage-success.json", status: 200},
-		{name: "ims-volumesToSysDataImages-running", service: huaweicloud.IMS, jobID: "", fixture: "ims-volumesToSysDataImages-running.json", status: 200},
+		{name: "ims-importOvaImage-success", service: huaweicloud.IMS, jobID: "", fixture: "ims-importOvaImage-success.json", status: 200, now: imsNow},
+		{name: "ims-volumesToSysDataImages-running", service: huaweicloud.IMS, jobID: "", fixture: "ims-volumesToSysDataImages-running.json", status: 200, now: imsNow},
 		// The services of the second half of the service table (sources: testdata/api/README.md).
 		{name: "eip-createBatchPublicip-success", service: huaweicloud.EIP, fixture: "eip-createBatchPublicip-success.json", status: 200},
 		{name: "eip-batch-partial-failure", service: huaweicloud.EIP, fixture: "eip-batch-partial-failure.json", status: 200},
@@ -148,7 +153,11 @@ func TestGoldenExposition(t *testing.T) {
 				sk = c.sk
 			}
 			client := huaweicloud.NewClient(srv.Client(), huaweicloud.WithRetry(2, time.Millisecond, 2*time.Millisecond))
-			col := New(client, Options{Concurrency: 2, FinalJobTTL: 24 * time.Hour}, nil, WithClock(func() time.Time { return goldenNow }))
+			now := goldenNow
+			if !c.now.IsZero() {
+				now = c.now
+			}
+			col := New(client, Options{Concurrency: 2, FinalJobTTL: 24 * time.Hour}, nil, WithClock(func() time.Time { return now }))
 			col.SetJobs("config", []WatchedJob{{
 				Target: huaweicloud.Target{Service: c.service, Region: "ap-southeast-1", ProjectID: goldenProject, Endpoint: srv.URL,
 					Credentials: huaweicloud.Credentials{AccessKey: goldenAK, SecretKey: sk}},

@@ -165,7 +165,7 @@ func TestDiscoveredJobUnknownToTheAPIIsDropped(t *testing.T) {
 	if v, ok := sample(mfs, "huaweicloud_job_query_success", map[string]string{"job_id": "typo"}); !ok || v != 0 {
 		t.Errorf("config job not found: query_success = %v (present %v), want 0", v, ok)
 	}
-	if v := counterValue(t, m.discoveredDropped.WithLabelValues("ecs", "ap-southeast-1")); v != 1 {
+	if v := counterValue(t, m.discoveredDropped.WithLabelValues("ecs", "ap-southeast-1", "cts/ap-southeast-1")); v != 1 {
 		t.Errorf("discovered_jobs_dropped_total = %v, want 1", v)
 	}
 	// The operator then names it in the config: it is watched again.
@@ -299,7 +299,7 @@ func TestThrottledIsNotCountedAsTimeout(t *testing.T) {
 			c := New(g, Options{Concurrency: 1, FinalJobTTL: time.Hour}, nil, WithMetrics(m))
 			c.SetJobs(ConfigSource, watched("a"))
 			c.Refresh(t.Context())
-			if v := counterValue(t, m.queryFailures.WithLabelValues("ecs", "ap-southeast-1", tt.want)); v != 1 {
+			if v := counterValue(t, m.queryFailures.WithLabelValues("ecs", "ap-southeast-1", "0123456789abcdef0123456789abcdef", tt.want)); v != 1 {
 				t.Errorf("job_query_failures_total{reason=%q} = %v, want 1", tt.want, v)
 			}
 		})

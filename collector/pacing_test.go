@@ -84,7 +84,7 @@ func TestOneProjectsRateLimitDoesNotStarveAnother(t *testing.T) {
 	if deferred != perProject {
 		t.Errorf("deferred queries %v, want %d (the busy project's)", deferred, perProject)
 	}
-	if got := testutil.ToFloat64(m.queryFailures.WithLabelValues("ecs", busy.Region, huaweicloud.ReasonThrottled)); got != 0 {
+	if got := testutil.ToFloat64(m.queryFailures.WithLabelValues("ecs", busy.Region, busy.ProjectID, huaweicloud.ReasonThrottled)); got != 0 {
 		t.Errorf("throttled failures of the busy project: %v, want 0: nothing was sent", got)
 	}
 }

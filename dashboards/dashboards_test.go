@@ -215,15 +215,18 @@ func checkPanels(t *testing.T, file string, d map[string]any) {
 // Filters a selector of each kind of metric must carry, so that every panel follows the variables.
 var filters = map[string]map[string][]string{
 	"huaweicloud-jobs-overview.json": {
-		"job":      {"job", "region", "project_id", "service", "job_type"},
-		"query":    {"job", "region", "project_id", "service"}, // query metrics have no job_type
-		"exporter": {"job"},
+		"job":         {"job", "region", "project_id", "service", "job_type"},
+		"query":       {"job", "region", "project_id", "service"}, // query metrics have no job_type
+		"exporter":    {"job"},
+		"api":         {"job", "region", "service"},
+		"credentials": {"job", "region", "project_id"},
 	},
 	"huaweicloud-job-exporter-health.json": {
-		"job":      {"job", "instance", "region", "service"},
-		"query":    {"job", "instance", "region", "service"},
-		"api":      {"job", "instance", "region", "service"},
-		"exporter": {"job", "instance"},
+		"job":         {"job", "instance", "region", "service"},
+		"query":       {"job", "instance", "region", "service"},
+		"api":         {"job", "instance", "region", "service"},
+		"exporter":    {"job", "instance"},
+		"credentials": {"job", "instance", "region"},
 	},
 }
 
@@ -237,11 +240,15 @@ func kindOf(metric string) string {
 	case "huaweicloud_job_query_success", "huaweicloud_job_last_query_timestamp_seconds":
 		return "query"
 	case "huaweicloud_job_exporter_api_requests_total", "huaweicloud_job_exporter_api_request_duration_seconds",
-		"huaweicloud_job_exporter_job_query_failures_total", "huaweicloud_job_exporter_watched_jobs":
+		"huaweicloud_job_exporter_job_query_failures_total", "huaweicloud_job_exporter_watched_jobs",
+		"huaweicloud_job_exporter_discovered_jobs_dropped_total", "huaweicloud_job_exporter_future_timestamps_clamped_total":
 		return "api"
+	case "huaweicloud_job_exporter_credentials_expiry_timestamp_seconds", "huaweicloud_job_exporter_credentials_refresh_failures_total":
+		return "credentials"
 	case "huaweicloud_job_exporter_scrape_duration_seconds", "huaweicloud_job_exporter_config_last_reload_successful",
 		"huaweicloud_job_exporter_config_last_reload_success_timestamp_seconds", "huaweicloud_job_exporter_discovery_refreshes_total",
-		"huaweicloud_job_exporter_discovery_last_success_timestamp_seconds", "huaweicloud_job_exporter_build_info":
+		"huaweicloud_job_exporter_discovery_last_success_timestamp_seconds", "huaweicloud_job_exporter_build_info",
+		"huaweicloud_job_exporter_shard_info":
 		return "exporter"
 	}
 	return ""
@@ -397,6 +404,44 @@ func TestSubstitute(t *testing.T) {
 	} {
 		if got := Substitute(tc.in); got != tc.want {
 			t.Errorf("Substitute(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestOverviewCoverage: the overview answers "am I blind anywhere?" right under Recent failures (issue
+// 18): one stat per mechanism that can leave jobs unwatched without a job failing: the exporter up,
+// shards present against their count, temporary credentials' expiry and refresh failures, services
+// denied or misrouted, discovery's age and the discovered jobs it dropped.
+func TestOverviewCoverage(t *testing.T) {
+	d := load(t, "huaweicloud-jobs-overview.json")
+	panels, _ := d["panels"].([]any)
+	for _, want := range []struct{ what, expr string }{
+		{"exporter up", "up{"},
+		{"shards present vs expected", "huaweicloud_job_exporter_shard_info{"},
+		{"credentials expiry", "huaweicloud_job_exporter_credentials_expiry_timestamp_seconds{"},
+		{"credentials refresh failures", "huaweicloud_job_exporter_credentials_refresh_failures_total{"},
+		{"services with permission or endpoint errors", `reason=~"permission|endpoint"`},
+		{"discovery age", "huaweicloud_job_exporter_discovery_last_success_timestamp_seconds{"},
+		{"dropped discovered jobs", "huaweicloud_job_exporter_discovered_jobs_dropped_total{"},
+	} {
+		var found []string
+		for _, p := range panels {
+			p, _ := p.(map[string]any)
+			gp, _ := p["gridPos"].(map[string]any)
+			if y, _ := gp["y"].(float64); y > 13 || p["type"] != "stat" {
+				continue
+			}
+			raw, _ := json.Marshal(p["targets"])
+			var targets []Target
+			_ = json.Unmarshal(raw, &targets)
+			for _, tg := range targets {
+				if strings.Contains(tg.Expr, want.expr) {
+					found = append(found, fmt.Sprint(p["title"]))
+				}
+			}
+		}
+		if len(found) == 0 {
+			t.Errorf("no stat panel in the band under Recent failures (y <= 13) shows %s (%s)", want.what, want.expr)
 		}
 	}
 }

@@ -80,13 +80,16 @@ func TestAlertRouting(t *testing.T) {
 	var cfg amConfig
 	readYAML(t, "../examples/alertmanager.yml", &cfg)
 	repeat := map[string]string{
-		"HuaweiCloudJobFailed":                   "25h",
-		"HuaweiCloudJobFailureStorm":             "4h",
-		"HuaweiCloudJobExporterDown":             "2h",
-		"HuaweiCloudJobExporterAuthFailing":      "2h",
-		"HuaweiCloudJobExporterPermissionDenied": "2h",
-		"HuaweiCloudJobExporterEndpointWrong":    "2h",
-		"HuaweiCloudJobExporterDiscoveryFailing": "2h",
+		"HuaweiCloudJobFailed":                     "25h",
+		"HuaweiCloudJobFailureStorm":               "4h",
+		"HuaweiCloudJobExporterDown":               "2h",
+		"HuaweiCloudJobExporterAuthFailing":        "2h",
+		"HuaweiCloudJobExporterPermissionDenied":   "2h",
+		"HuaweiCloudJobExporterEndpointWrong":      "2h",
+		"HuaweiCloudJobExporterDiscoveryFailing":   "2h",
+		"HuaweiCloudJobExporterShardsMissing":      "2h",
+		"HuaweiCloudJobExporterShardingMismatch":   "2h",
+		"HuaweiCloudJobExporterCredentialsExpired": "2h",
 	}
 	n := 0
 	for _, g := range groups {
@@ -117,7 +120,7 @@ func TestAlertRouting(t *testing.T) {
 			})
 		}
 	}
-	if n != len(repeat)+7 {
+	if n != len(repeat)+9 {
 		t.Errorf("%d alerts: add the new ones to this test's expectations", n)
 	}
 }
@@ -134,6 +137,7 @@ func TestInhibitRules(t *testing.T) {
 	want := map[string]bool{
 		"HuaweiCloudJobFailureStorm -> HuaweiCloudJobFailed equal [service region error_code]":        true,
 		"HuaweiCloudJobExporterDown -> HuaweiCloudJobQueryFailing equal []":                           true,
+		"HuaweiCloudJobExporterDown -> HuaweiCloudJobExporterShardsMissing equal [job]":               true,
 		"HuaweiCloudJobExporterAuthFailing -> HuaweiCloudJobQueryFailing equal [service region]":      true,
 		"HuaweiCloudJobExporterPermissionDenied -> HuaweiCloudJobQueryFailing equal [service region]": true,
 		"HuaweiCloudJobExporterEndpointWrong -> HuaweiCloudJobQueryFailing equal [service region]":    true,

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -302,12 +303,15 @@ func checkMonitoring(t *testing.T, objs []rendered, w want) {
 	if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != svc.Spec.Ports[0].Name || sm.Spec.Endpoints[0].Path != "/metrics" {
 		t.Fatalf("ServiceMonitor endpoints %+v: want port %q, path /metrics", sm.Spec.Endpoints, svc.Spec.Ports[0].Name)
 	}
+	// The rules name the scrape job in one place (issue 18); the targets must carry that job label, or
+	// HuaweiCloudJobExporterDown fires forever with "no target".
+	scrapeJob := ruleScrapeJob(t)
 	var jobRelabel bool
 	for _, r := range sm.Spec.Endpoints[0].RelabelConfigs {
-		jobRelabel = jobRelabel || (r.TargetLabel == "job" && deref(r.Replacement) == "huaweicloud-jobs")
+		jobRelabel = jobRelabel || (r.TargetLabel == "job" && deref(r.Replacement) == scrapeJob)
 	}
 	if !jobRelabel {
-		t.Errorf("ServiceMonitor does not name the scrape job huaweicloud-jobs, which the alerts select: %+v", sm.Spec.Endpoints[0].RelabelConfigs)
+		t.Errorf("ServiceMonitor does not name the scrape job %s, which the alerts' selector (%s) selects: %+v", scrapeJob, selectorRecord, sm.Spec.Endpoints[0].RelabelConfigs)
 	}
 	if sm.Labels["release"] != "prometheus" {
 		t.Errorf("ServiceMonitor labels %v lack additionalLabels", sm.Labels)
@@ -475,6 +479,39 @@ func sourceRules(t *testing.T) map[string][]monitoringv1.RuleGroup {
 		out[filepath.Base(p)] = f.Groups
 	}
 	return out
+}
+
+// selectorRecord is the recording rule of alerts/ that names the exporter's scrape job, the one place
+// to change it (alerts.SelectorRecord; this module does not import the exporter's).
+const selectorRecord = "huaweicloud_job_exporter:up"
+
+// ruleScrapeJob returns the job of the up{job="..."} selectors of selectorRecord in alerts/*.rules.yml,
+// failing the test when the rule is missing, has no selector or names two jobs.
+func ruleScrapeJob(t *testing.T) string {
+	t.Helper()
+	re := regexp.MustCompile(`\bup\{job="([^"]+)"\}`)
+	var job string
+	var found bool
+	for name, groups := range sourceRules(t) {
+		for _, g := range groups {
+			for _, r := range g.Rules {
+				if r.Record != selectorRecord {
+					continue
+				}
+				found = true
+				for _, m := range re.FindAllStringSubmatch(r.Expr.String(), -1) {
+					if job != "" && m[1] != job {
+						t.Fatalf("alerts/%s: %s selects two scrape jobs, %q and %q", name, selectorRecord, job, m[1])
+					}
+					job = m[1]
+				}
+			}
+		}
+	}
+	if !found || job == "" {
+		t.Fatalf("alerts/*.rules.yml: no recording rule %s with an up{job=\"...\"} selector (found %v)", selectorRecord, found)
+	}
+	return job
 }
 
 // findRule returns the PrometheusRule made from the rules file name.
