@@ -44,9 +44,9 @@ func gzipAnswer(t *testing.T, c *Collector) (string, int) {
 }
 
 func (c *Collector) builds() int {
-	c.families.builds.Lock()
-	defer c.families.builds.Unlock()
-	return c.families.builds.n
+	c.expo.builds.Lock()
+	defer c.expo.builds.Unlock()
+	return c.expo.builds.n
 }
 
 func plainAnswer(t *testing.T, c *Collector) string {
@@ -58,7 +58,7 @@ func plainAnswer(t *testing.T, c *Collector) string {
 	return b.String()
 }
 
-// TestGzipAnswerFollowsEveryChange: the gzip answer copies unchanged families from the familyCache. After
+// TestGzipAnswerFollowsEveryChange: the gzip answer copies unchanged parts from the exposition cache (expoCache). After
 // each change of the watched jobs it must say exactly what the uncompressed answer says, and a pull that
 // follows no change must make no part (only the run times are written afresh).
 func TestGzipAnswerFollowsEveryChange(t *testing.T) {
@@ -118,7 +118,8 @@ func TestGzipAnswerFollowsEveryChange(t *testing.T) {
 			c.SetJobs(ConfigSource, watched("a", "b", "c", "d", "f"))
 			c.Refresh(t.Context())
 		}, true},
-		{"final jobs retire", func() { clk.Add(2 * time.Hour) }, true},
+		// Retiring is the last step of every refresh; alone here, so that it alone makes the parts.
+		{"final jobs retire", func() { clk.Add(2 * time.Hour); c.retire() }, true},
 		{"a running job vanishes", func() {
 			g.set("f", nil, nil) // the fake answers "not found"
 			for range notFoundConfirmations + 1 {
