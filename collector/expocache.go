@@ -1,9 +1,9 @@
 package collector
 
 import (
-	"encoding/binary"
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,8 +50,10 @@ type expoCache struct {
 	dirty       bool
 	oldestFinal [numSegments]int64
 
-	// Scratch space of printOf, guarded by Collector.mu: a print costs no allocation.
-	h       maphash.Hash
+	// The keys of the prints' hash, and printOf's scratch space, guarded by Collector.mu: a print costs
+	// no allocation.
+	seed    maphash.Seed
+	keys    [2]uint64
 	lv      [8]string
 	scratch samplePrint
 	hashFn  func(f *family, lv []string, v float64)
@@ -83,6 +85,8 @@ func newExpoCache() *expoCache {
 	for s := range x.oldestFinal {
 		x.oldestFinal[s] = math.MaxInt64
 	}
+	x.seed = maphash.MakeSeed()
+	x.keys = [2]uint64{maphash.String(x.seed, "k0"), maphash.String(x.seed, "k1")}
 	x.hashFn = x.hashSample
 	return x
 }
@@ -127,16 +131,20 @@ func (e *entry) segment() int {
 }
 
 // samplePrint is what the answer says of one job: its segment and, per family, a hash of its samples
-// (0: none) other than the clockBound ones. Two prints of a job are equal when its samples are (a
-// difference of 2^-63 per comparison aside); they may differ for samples that write the same bytes
-// (NaN payloads, -0), which only costs a rebuild.
+// (0: none) other than the clockBound ones. Two prints of one entry are equal when its samples are (a
+// chance of 2^-63 per comparison aside); they may differ for samples that write the same bytes (NaN
+// payloads, -0), which only costs a rebuild.
 type samplePrint struct {
 	seg  int
 	sums [numFamilies]uint64
 }
 
+// keyLabels is the number of label values every sample starts with that are the job's key (service,
+// region, project_id, job_id): the same in every print of one entry, so not hashed.
+const keyLabels = 4
+
 // printOf returns e's print, from the view a pull writes (entry.view, jobView.samples); with
-// Collector.mu held.
+// Collector.mu held (it hashes in the cache's scratch space).
 func (x *expoCache) printOf(e *entry) samplePrint {
 	x.scratch = samplePrint{seg: e.segment()}
 	if !e.exported() {
@@ -144,33 +152,33 @@ func (x *expoCache) printOf(e *entry) samplePrint {
 	}
 	v := e.view(0) // the time of the pull reaches clockBound samples only, which are not hashed
 	lv := x.lv[:baseLabels]
-	lv[0], lv[1], lv[2], lv[3], lv[4] = string(e.target.Service), e.target.Region, e.target.ProjectID, e.jobID, ""
+	clear(lv[:keyLabels])
+	lv[keyLabels] = ""
 	if e.job != nil {
-		lv[4] = e.job.JobType
+		lv[keyLabels] = e.job.JobType
 	}
 	v.samples(lv, nil, x.hashFn)
 	return x.scratch
 }
 
-// hashSample adds one sample to the print being taken: its label values and value, chained to the
-// family's earlier samples so that their order counts too.
+// hashSample adds one sample to the print being taken: its label values past the key and its value,
+// chained after the family's earlier samples, so that their order counts too.
 func (x *expoCache) hashSample(f *family, lv []string, v float64) {
 	if clockBound(f, x.scratch.seg) {
 		return
 	}
-	var b [8]byte
-	put := func(u uint64) {
-		binary.LittleEndian.PutUint64(b[:], u)
-		_, _ = x.h.Write(b[:])
+	acc := x.scratch.sums[f.index]
+	for _, s := range lv[keyLabels:] {
+		acc = x.chain(acc, maphash.String(x.seed, s))
 	}
-	x.h.Reset()
-	put(x.scratch.sums[f.index])
-	for _, s := range lv {
-		put(uint64(len(s)))
-		_, _ = x.h.WriteString(s)
-	}
-	put(math.Float64bits(v))
-	x.scratch.sums[f.index] = x.h.Sum64() | 1 // never 0, which says "no samples"
+	x.scratch.sums[f.index] = x.chain(acc, math.Float64bits(v)) | 1 // never 0, which says "no samples"
+}
+
+// chain folds word w into the hash acc: wyhash's multiply-fold with keys of this process, so that no
+// answer can aim at a collision.
+func (x *expoCache) chain(acc, w uint64) uint64 {
+	hi, lo := bits.Mul64(acc^x.keys[0], w^x.keys[1])
+	return hi ^ lo
 }
 
 // changed accounts a change of e, whose print was before: every part whose samples differ gets a new

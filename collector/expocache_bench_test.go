@@ -61,3 +61,18 @@ func BenchmarkPrometheusPull(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPrintOf measures the print of one job (expoCache.changed takes two per answer recorded): a
+// running job with three sub-jobs, as populated has one in ten.
+func BenchmarkPrintOf(b *testing.B) {
+	j := job("ff80808288d41e1b0189000000000000", "RUNNING")
+	j.SubJobsTotal = 3
+	j.SubJobs = []huaweicloud.SubJob{{Status: "SUCCESS"}, {Status: "SUCCESS"}, {Status: "RUNNING"}}
+	tgt := huaweicloud.Target{Service: huaweicloud.ECS, Region: "ap-southeast-1", ProjectID: "0123456789abcdef0123456789abcdef"}
+	e := &entry{target: &tgt, jobID: j.JobID, job: j, ok: true, lastSuccess: unixNanos(t0)}
+	x := newExpoCache()
+	b.ReportAllocs()
+	for b.Loop() {
+		x.printOf(e)
+	}
+}
