@@ -119,18 +119,9 @@ type Collector struct {
 	scrapers map[string]time.Time
 	// lastScraperPull is the start of the latest pull served as a scraper's (pullKind).
 	lastScraperPull time.Time
-	// famVer counts the changes of each family's samples per segment (see familyCache).
-	famVer famVersions
-	// segs are the entries of each segment in key order, rebuilt from order when segsDirty: a job moved
-	// to another segment, or the watch set changed.
-	segs      [numSegments][]*entry
-	segsDirty bool
-	// oldestFinal is, per segment, the earliest finalAt among its exported jobs when it was last viewed
-	// (MaxInt64: none; 0: never viewed): the segment needs a look when that job is due to retire.
-	oldestFinal [numSegments]int64
-	spareViews  chan *viewSet
-
-	families familyCache
+	// expo is the exposition cache: the gzip answer to Prometheus in parts, with the versions of their
+	// samples; entries reach it through changed and retire only (expocache.go).
+	expo *expoCache
 
 	watchCap watchCap // the cap on watched jobs (watchcap.go)
 }
@@ -203,8 +194,7 @@ func New(getter JobGetter, opts Options, logger log.Logger, options ...Option) *
 		sources:  map[string][]sourceJob{},
 		entries:  map[string]*entry{},
 		scrapers: map[string]time.Time{},
-		// Two Prometheus replicas and a curl at once; a fourth pull makes its own.
-		spareViews: make(chan *viewSet, 3),
+		expo:     newExpoCache(),
 	}
 	for _, o := range options {
 		o(c)
@@ -333,35 +323,11 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	c.famVer.bumpAll()
-	c.segsDirty = true
+	c.expo.reset()
 	clear(c.order) // a forgotten job must not stay reachable from the spare capacity
 	c.order = c.order[:0]
 	for _, k := range keys {
 		c.order = append(c.order, c.entries[k])
-	}
-}
-
-// segments returns the entries of each segment in key order; called with c.mu held.
-func (c *Collector) segments() *[numSegments][]*entry {
-	if c.segsDirty {
-		for s := range c.segs {
-			clear(c.segs[s])
-			c.segs[s] = c.segs[s][:0]
-		}
-		for _, e := range c.order {
-			s := e.segment()
-			c.segs[s] = append(c.segs[s], e)
-		}
-		c.segsDirty = false
-	}
-	return &c.segs
-}
-
-// changed accounts a change of e (old: as it was) in the family versions and the segments; with c.mu held.
-func (c *Collector) changed(e *entry, old entry) {
-	if c.famVer.changed(e, old) {
-		c.segsDirty = true
 	}
 }
 
@@ -419,6 +385,8 @@ func (c *Collector) RefreshFor(ctx context.Context, scraper string) {
 		case <-ctx.Done():
 		}
 	}
+	// Retiring is part of the refresh, so that the pull that follows only reads (see expoCache).
+	c.retire()
 	c.endPull(start, t)
 }
 

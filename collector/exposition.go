@@ -23,16 +23,16 @@ import (
 func (c *Collector) WriteText(w io.Writer) error { return c.writeText(w, nil) }
 
 // writeText is WriteText, or with z (then w is z) the gzip answer for a reader of gzip member series: each
-// family's header and segments as members, the segments copied from the familyCache when their samples did
-// not change since they were made.
+// family's header and parts as members, the parts copied from the exposition cache (expoCache) when their
+// samples did not change since they were made.
 func (c *Collector) writeText(w io.Writer, z *gzStream) error {
-	vs := c.viewSet()
-	defer c.releaseViews(vs)
+	vs := c.expo.viewSet()
+	defer c.expo.releaseViews(vs)
 	if z != nil {
-		c.views(vs, &c.families)
-		return c.writeMembers(z, vs)
+		c.views(vs, true)
+		return c.expo.write(z, vs)
 	}
-	c.views(vs, nil)
+	c.views(vs, false)
 	bp := linePool.Get().(*[]byte)
 	defer linePool.Put(bp)
 	out := &lineWriter{w: w, b: (*bp)[:0]}
@@ -45,42 +45,6 @@ func (c *Collector) writeText(w io.Writer, z *gzStream) error {
 		}
 	}
 	return out.flush()
-}
-
-// writeMembers writes the gzip members of every family: its header, then its segments with samples.
-func (c *Collector) writeMembers(z *gzStream, vs *viewSet) error {
-	headers := headerMembers()
-	var parts [numSegments][]byte
-	for _, f := range families {
-		some := false
-		for s := range numSegments {
-			var m []byte
-			switch {
-			case !vs.made[s]:
-				m = vs.pinned[f.index][s].gz
-			case f == durationFam && s == liveSegment:
-				m = buildMember(f, vs.segment(s), z.gz, false) // grows with the clock: never cached
-			default:
-				m = c.families.member(f, s, vs.ver[f.index][s], vs.segment(s), z.gz)
-			}
-			parts[s] = m
-			some = some || m != nil
-		}
-		if !some {
-			continue // as in client_golang's exposition, only a family with samples has a header
-		}
-		if err := z.raw(headers[f.index]); err != nil {
-			return err
-		}
-		for _, m := range parts {
-			if m != nil {
-				if err := z.raw(m); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
 }
 
 // writeFamily writes family f of the views, with its header if it has samples, and tells whether it had.

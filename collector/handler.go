@@ -52,7 +52,7 @@ func (c *Collector) Handler(self prometheus.Gatherer, offset time.Duration, fall
 		}
 		switch {
 		case gzipped && readsGzipMembers(r):
-			// A series of gzip members, most of them cached (familyCache), through one buffer.
+			// A series of gzip members, most of them cached (expoCache), through one buffer.
 			raw := bufio.NewWriterSize(w, 64<<10)
 			gz := gzipWriters.Get().(*gzip.Writer)
 			z := &gzStream{w: raw, gz: gz}

@@ -131,6 +131,7 @@ func TestNotFoundIsConfirmedBeforeAJobIsGivenUp(t *testing.T) {
 		t.Errorf("API calls after vanishing = %d, want %d: never asked again", got, calls)
 	}
 	clk.Add(31 * time.Minute)
+	c.Refresh(t.Context()) // the refresh of the next pull retires it
 	if n := testutil.CollectAndCount(c); n != 0 {
 		t.Errorf("series of a vanished job after final_job_ttl = %d, want 0 (retired)", n)
 	}
@@ -224,6 +225,7 @@ func TestFinalJobWithoutEndTimeStopsItsDuration(t *testing.T) {
 		t.Errorf("duration 30 min after the job was seen final = %v, want 60 (begin to first seen final)", v)
 	}
 	clk.Add(31 * time.Minute)
+	c.Refresh(t.Context()) // the refresh of the next pull retires it
 	if n := testutil.CollectAndCount(c); n != 0 {
 		t.Errorf("series after final_job_ttl from first seen final = %d, want 0", n)
 	}

@@ -58,11 +58,9 @@ type family struct {
 	desc   *prometheus.Desc
 }
 
-// families is sorted by name: the order of the text exposition.
-var families []*family
-
+// newFamily makes a family; its index is its place in families.
 func newFamily(name, help string, labels []string) *family {
-	f := &family{index: len(families), name: prometheus.BuildFQName(namespace, "job", name), help: help, labels: labels}
+	f := &family{name: prometheus.BuildFQName(namespace, "job", name), help: help, labels: labels}
 	f.desc = prometheus.NewDesc(f.name, help, labels, nil)
 	f.order = make([]int, len(labels))
 	for i := range f.order {
@@ -70,7 +68,6 @@ func newFamily(name, help string, labels []string) *family {
 	}
 	sort.Slice(f.order, func(a, b int) bool { return labels[f.order[a]] < labels[f.order[b]] })
 	f.plan = plan(f)
-	families = append(families, f)
 	return f
 }
 
@@ -78,7 +75,6 @@ func with(base []string, extra ...string) []string {
 	return append(base[:len(base):len(base)], extra...)
 }
 
-// Declared in name order; newFamily appends, so families stays sorted.
 var (
 	durationFam = newFamily("duration_seconds",
 		"Run time of the job: end_time minus begin_time once finished, now minus begin_time while unfinished.", jobLabels)
@@ -110,6 +106,22 @@ var (
 		with(jobLabels, "last_status"))
 )
 
+// families is every job family, sorted by name: the order of the text exposition. Its length sizes the
+// tables of the exposition cache.
+var families = [...]*family{durationFam, endFam, failureInfoFam, failuresFam, lastQueryFam, progressFam,
+	querySuccessFam, startFam, statusFam, subJobsFam, subJobsByStatusFam, vanishedFam}
+
+const numFamilies = len(families)
+
+// jobView.fams has a bit per family: a 33rd family does not compile until it has more.
+var _ [32 - numFamilies]struct{}
+
+func init() {
+	for i, f := range families {
+		f.index = i
+	}
+}
+
 // Describe sends every descriptor the collector may use.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, f := range families {
@@ -119,9 +131,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect sends the metrics of every watched job from memory; Refresh is what talks to the API.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	vs := c.viewSet()
-	defer c.releaseViews(vs)
-	c.views(vs, nil)
+	vs := c.expo.viewSet()
+	defer c.expo.releaseViews(vs)
+	c.views(vs, false)
 	lv := make([]string, baseLabels, 8)
 	for i := range vs.views {
 		vs.views[i].id.values(lv)
@@ -144,111 +156,18 @@ type jobView struct {
 	ok, vanished     bool
 }
 
-// viewSet is what one pull sees of the jobs: the views of each segment it made (views[start[s]:start[s+1]]),
-// and for the stable segments it did not look into, the cached members of every family (pinned), taken
-// under the same lock so that the answer is one moment's state.
-type viewSet struct {
-	views  []jobView
-	start  [numSegments + 1]int
-	made   [numSegments]bool
-	pinned [len(famVersions{})][numSegments]*cachedMember
-	ver    famVersions // versions of the families' samples the views have
-}
-
-func (vs *viewSet) segment(s int) []jobView { return vs.views[vs.start[s]:vs.start[s+1]] }
-
-// viewSet returns a view set from the collector's few spares: each is about 20 KB plus 40 bytes per job,
-// and a sync.Pool, emptied by every other garbage collection, made one per pull.
-func (c *Collector) viewSet() *viewSet {
-	select {
-	case vs := <-c.spareViews:
-		return vs
-	default:
-		return new(viewSet)
-	}
-}
-
-func (c *Collector) releaseViews(vs *viewSet) {
-	clear(vs.views) // drop the answers, so a spare keeps no retired job alive
-	vs.views = vs.views[:0]
-	if cap(vs.views) > 2*vs.start[numSegments]+1024 {
-		// A pull of every job (curl, Collect) left room for all of them, where the steady pulls of
-		// Prometheus view the live jobs only: 40 bytes per job in each spare, for nothing.
-		vs.views = nil
-	}
-	clear(vs.pinned[:])
-	select {
-	case c.spareViews <- vs:
-	default:
-	}
-}
-
-// views fills vs with a view of every exported job, segment by segment and in the collector's key order
-// within each, retiring the jobs that outlived FinalJobTTL. With cache (the gzip answer for Prometheus), a
-// stable segment whose members are all cached at their current version and none of whose jobs is due to
-// retire is pinned instead of viewed: its jobs are not looked at.
-func (c *Collector) views(vs *viewSet, cache *familyCache) {
-	now := c.now()
-	nowNs := unixNanos(now)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ttl := int64(c.opts.FinalJobTTL)
-	segs := c.segments()
-	vs.views = vs.views[:0]
-	for s := range numSegments {
-		vs.start[s] = len(vs.views)
-		// Pinned only while none of its jobs is due to retire (oldestFinal, see Collector).
-		if cache != nil && s != liveSegment && nowNs-c.oldestFinal[s] < ttl && cache.pin(s, &c.famVer, &vs.pinned) {
-			vs.made[s] = false
-			continue
+// view is what a pull at nowNs writes of e, but its labels (id).
+func (e *entry) view(nowNs int64) jobView {
+	v := jobView{job: e.job, ok: e.ok, vanished: e.vanished, lastSuccess: e.lastSuccess, end: nowNs}
+	if e.job != nil {
+		switch {
+		case e.vanished:
+			v.end = e.lastSuccess // when it was last seen: its run time is unknown past that
+		case e.job.Final():
+			v.end = e.seenFinalAt // used only when the API gives no end_time
 		}
-		vs.made[s] = true
-		oldest := int64(math.MaxInt64)
-		for _, e := range segs[s] {
-			if e.expired(now, time.Duration(ttl)) {
-				if !e.retired {
-					e.retired = true
-					c.famVer.bumpSegment(s)
-				}
-				continue
-			}
-			if e.dropped {
-				continue
-			}
-			if e.finalAt != 0 {
-				oldest = min(oldest, e.finalAt)
-			}
-			v := jobView{job: e.job, ok: e.ok, vanished: e.vanished, lastSuccess: e.lastSuccess, end: nowNs}
-			jobType := ""
-			if e.job != nil {
-				switch {
-				case e.vanished:
-					v.end = e.lastSuccess // when it was last seen: its run time is unknown past that
-				case e.job.Final():
-					v.end = e.seenFinalAt // used only when the API gives no end_time
-				}
-				jobType = e.job.JobType
-			}
-			v.id = e.ident
-			if v.id == nil || v.id.jobType != jobType {
-				v.id = newJobIdent(e.watched(), jobType)
-			}
-			// The rendered labels are kept for the live jobs, whose samples are written every pull; a
-			// finished job's are made again when its segment is, which is rare, and not kept: at 10,000
-			// jobs that is 1.5 MB the process need not hold. (A change of job type changes the samples,
-			// so record has bumped the versions already.)
-			if s == liveSegment {
-				e.ident = v.id
-			} else {
-				e.ident = nil
-			}
-			v.fams = v.families()
-			vs.views = append(vs.views, v)
-		}
-		c.oldestFinal[s] = oldest
 	}
-	vs.start[numSegments] = len(vs.views)
-	vs.ver = c.famVer
+	return v
 }
 
 // samples calls fn with the samples of the job, of family want only when want is not nil. lv holds the

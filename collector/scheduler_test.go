@@ -208,7 +208,7 @@ func TestUnsentPullLeavesJobsDue(t *testing.T) {
 		}
 	}
 	for _, r := range huaweicloud.Reasons {
-		if v := testutil.ToFloat64(m.queryFailures.WithLabelValues("ecs", "ap-southeast-1", r)); v != 0 {
+		if v := testutil.ToFloat64(m.queryFailures.WithLabelValues("ecs", "ap-southeast-1", "0123456789abcdef0123456789abcdef", r)); v != 0 {
 			t.Errorf("job_query_failures_total{reason=%q} = %v, want 0: nothing was sent", r, v)
 		}
 	}

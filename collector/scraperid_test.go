@@ -20,6 +20,7 @@ func TestScraperTableKeepsShortKeys(t *testing.T) {
 	for i := range 20 {
 		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 		req.Header.Set("User-Agent", strconv.Itoa(i)+big)
+		req.Header.Set(scrapeTimeoutHeader, "10") // only a pull with the header is a scraper's
 		h.ServeHTTP(httptest.NewRecorder(), req)
 	}
 	c.RefreshFor(t.Context(), "caller text "+big) // a caller of RefreshFor gets the same bound

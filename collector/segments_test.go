@@ -106,9 +106,9 @@ func TestSteadyPullLooksOnlyAtLiveJobs(t *testing.T) {
 	gzipAnswer(t, c)
 	gzipAnswer(t, c)
 	viewed := func() (jobs, segments int) {
-		vs := c.viewSet()
-		defer c.releaseViews(vs)
-		c.views(vs, &c.families)
+		vs := c.expo.viewSet()
+		defer c.expo.releaseViews(vs)
+		c.views(vs, true)
 		for s := range numSegments {
 			if vs.made[s] {
 				segments++
@@ -136,15 +136,15 @@ func TestSteadyPullLooksOnlyAtLiveJobs(t *testing.T) {
 			bucket = int(e.bucket)
 		}
 	}
-	vs := c.viewSet()
-	c.views(vs, &c.families)
+	vs := c.expo.viewSet()
+	c.views(vs, true)
 	var made []int
 	for s := range numSegments {
 		if vs.made[s] {
 			made = append(made, s)
 		}
 	}
-	c.releaseViews(vs)
+	c.expo.releaseViews(vs)
 	if want := []int{bucket, liveSegment}; fmt.Sprint(made) != fmt.Sprint(want) {
 		t.Errorf("after the job finished the pull viewed segments %v, want its bucket and the live one %v", made, want)
 	}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -44,9 +45,9 @@ func gzipAnswer(t *testing.T, c *Collector) (string, int) {
 }
 
 func (c *Collector) builds() int {
-	c.families.builds.Lock()
-	defer c.families.builds.Unlock()
-	return c.families.builds.n
+	c.expo.builds.Lock()
+	defer c.expo.builds.Unlock()
+	return c.expo.builds.n
 }
 
 func plainAnswer(t *testing.T, c *Collector) string {
@@ -58,9 +59,9 @@ func plainAnswer(t *testing.T, c *Collector) string {
 	return b.String()
 }
 
-// TestGzipAnswerFollowsEveryChange: the gzip answer copies unchanged families from the familyCache. After
-// each change of the watched jobs it must say exactly what the uncompressed answer says, and a pull that
-// follows no change must make no part (only the run times are written afresh).
+// TestGzipAnswerFollowsEveryChange: the gzip answer copies unchanged parts from the exposition cache
+// (expoCache). After each change of the watched jobs it must say exactly what the uncompressed answer
+// says, and a pull that follows no change must make no part (only the run times are written afresh).
 func TestGzipAnswerFollowsEveryChange(t *testing.T) {
 	g := newFakeGetter()
 	clk := fakeclock.New(t0)
@@ -118,7 +119,8 @@ func TestGzipAnswerFollowsEveryChange(t *testing.T) {
 			c.SetJobs(ConfigSource, watched("a", "b", "c", "d", "f"))
 			c.Refresh(t.Context())
 		}, true},
-		{"final jobs retire", func() { clk.Add(2 * time.Hour) }, true},
+		// Retiring is the last step of every refresh; alone here, so that it alone makes the parts.
+		{"final jobs retire", func() { clk.Add(2 * time.Hour); c.retire() }, true},
 		{"a running job vanishes", func() {
 			g.set("f", nil, nil) // the fake answers "not found"
 			for range notFoundConfirmations + 1 {
@@ -227,4 +229,82 @@ func lineDiff(got, want string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestPrintFollowsSamples: invariant 2 of expoCache for one job. Two random states of one job in one
+// segment write the same samples of a family exactly when their prints of that family are equal (no
+// change the cache would miss, no rebuild for nothing), and a family without samples prints 0. The states
+// range over every field a sample shows.
+func TestPrintFollowsSamples(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 2))
+	tgt := huaweicloud.Target{Service: huaweicloud.ECS, Region: "ap-southeast-1", ProjectID: "p"}
+	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
+	ago := func(n int, unit time.Duration) time.Time { return t0.Add(-time.Duration(rng.IntN(n)) * unit) }
+	state := func() *entry {
+		e := &entry{target: &tgt, jobID: "j", ok: rng.IntN(2) == 0, retired: rng.IntN(10) == 0, dropped: rng.IntN(10) == 0}
+		if rng.IntN(3) > 0 {
+			e.lastSuccess = unixNanos(ago(3, time.Millisecond))
+		}
+		if rng.IntN(5) == 0 {
+			return e // never answered
+		}
+		j := &huaweicloud.Job{Status: pick("RUNNING", "SUCCESS", "FAIL", "WEIRD"), JobType: pick("a", "b"),
+			ErrorCode: pick("", "E1"), FailReason: pick("", "r"), ResourceID: pick("", "i-1"), SubJobsTotal: rng.IntN(3)}
+		if rng.IntN(2) == 0 {
+			j.BeginTime = ago(2, time.Minute)
+		}
+		if rng.IntN(2) == 0 {
+			j.EndTime = ago(2, time.Second)
+		}
+		if rng.IntN(2) == 0 {
+			j.HasProgress, j.Progress = true, float64(rng.IntN(3))/2
+		}
+		for range rng.IntN(3) {
+			j.SubJobs = append(j.SubJobs, huaweicloud.SubJob{Status: pick("SUCCESS", "FAIL", "X"),
+				ErrorCode: pick("", "E2"), FailReason: pick("", "q"), ResourceID: pick("", "v-1")})
+		}
+		e.job, e.vanished = j, rng.IntN(4) == 0
+		if j.Final() {
+			e.seenFinalAt = unixNanos(ago(2, time.Second))
+		}
+		return e
+	}
+	text := func(e *entry, f *family) string {
+		if !e.exported() {
+			return ""
+		}
+		v := e.view(unixNanos(t0))
+		jobType := ""
+		if e.job != nil {
+			jobType = e.job.JobType
+		}
+		v.id, v.fams = newJobIdent(e.watched(), jobType), v.families()
+		var b bytes.Buffer
+		out := &lineWriter{w: &b}
+		writeSamples(out, f, []jobView{v}, make([]string, baseLabels, 8))
+		if err := out.flush(); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	x := newExpoCache()
+	for range 5000 {
+		a, b := state(), state()
+		pa, pb := x.printOf(a), x.printOf(b)
+		if pa.seg != pb.seg {
+			continue // a move bumps every family the job has samples of, in both segments
+		}
+		for _, f := range families {
+			if clockBound(f, pa.seg) {
+				continue
+			}
+			ta, tb := text(a, f), text(b, f)
+			if (ta == "") != (pa.sums[f.index] == 0) {
+				t.Fatalf("%s: print %x for samples %q", f.name, pa.sums[f.index], ta)
+			}
+			if (ta == tb) != (pa.sums[f.index] == pb.sums[f.index]) {
+				t.Fatalf("%s: samples equal %v but prints equal %v:\n%s\n%s", f.name, ta == tb, pa.sums[f.index] == pb.sums[f.index], ta, tb)
+			}
+		}
+	}
 }
