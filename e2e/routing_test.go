@@ -120,7 +120,7 @@ func TestAlertRouting(t *testing.T) {
 			})
 		}
 	}
-	if n != len(repeat)+9 {
+	if n != len(repeat)+10 {
 		t.Errorf("%d alerts: add the new ones to this test's expectations", n)
 	}
 }
