@@ -179,7 +179,8 @@ func run(args []string, stderr io.Writer) int {
 	}
 	metrics.ReloadSuccess.Set(1)
 	metrics.ReloadSuccessTime.SetToCurrentTime()
-	selfReg.MustRegister(ex.collector.WatchedJobsCollector(), ex.collector.ShardInfoCollector(), ex.credentialsMetrics)
+	selfReg.MustRegister(ex.collector.WatchedJobsCollector(), ex.collector.ShardInfoCollector(), ex.credentialsMetrics,
+		ex.collector.HistoryCollector())
 
 	reloads := make(chan chan error)
 	go reloadLoop(ctx, reloads, func() error {
