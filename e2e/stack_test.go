@@ -143,7 +143,8 @@ const stormCode, stormReason = "EVS.2024", "The volume quota is insufficient."
 //
 // The rules' long windows (24h, outages of hours) are proven by the promtool tests in alerts/tests.
 func TestEndToEnd(t *testing.T) {
-	prometheus := requireTool(t, "prometheus")
+	prometheus := prometheusBinary(t)
+	logVersion(t, prometheus)
 	promtool := requireTool(t, "promtool")
 	alertmanager := requireTool(t, "prometheus-alertmanager", "alertmanager")
 
