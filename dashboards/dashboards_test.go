@@ -217,6 +217,7 @@ var filters = map[string]map[string][]string{
 	"huaweicloud-jobs-overview.json": {
 		"job":      {"job", "region", "project_id", "service", "job_type"},
 		"query":    {"job", "region", "project_id", "service"}, // query metrics have no job_type
+		"history":  {"job", "region", "project_id", "service", "job_type"},
 		"exporter": {"job"},
 	},
 	"huaweicloud-job-exporter-health.json": {
@@ -241,8 +242,11 @@ func kindOf(metric string) string {
 		return "api"
 	case "huaweicloud_job_exporter_scrape_duration_seconds", "huaweicloud_job_exporter_config_last_reload_successful",
 		"huaweicloud_job_exporter_config_last_reload_success_timestamp_seconds", "huaweicloud_job_exporter_discovery_refreshes_total",
-		"huaweicloud_job_exporter_discovery_last_success_timestamp_seconds", "huaweicloud_job_exporter_build_info":
+		"huaweicloud_job_exporter_discovery_last_success_timestamp_seconds", "huaweicloud_job_exporter_build_info",
+		"huaweicloud_job_exporter_shard_info":
 		return "exporter"
+	case "huaweicloud_job_history_duration_seconds":
+		return "history" // per job type, no job_id: de-duplicated by shard, not by job
 	}
 	return ""
 }

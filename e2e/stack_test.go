@@ -165,6 +165,8 @@ func TestEndToEnd(t *testing.T) {
 		sim.CreateJob(simulator.JobSpec{Service: huaweicloud.BMS, Begin: past.Add(-3 * time.Hour), RunFor: 48 * time.Hour, Outcome: huaweicloud.StatusRunning, SubJobs: 3}): "bms",
 		sim.CreateJob(simulator.JobSpec{Service: huaweicloud.IMS, Begin: past, RunFor: 2 * time.Minute}):                                                                    "ims",
 		sim.CreateJob(simulator.JobSpec{Service: huaweicloud.ECS, Begin: past, Outcome: "ROLLING_BACK"}):                                                                    "ecs",
+		// A createServer still running, for the dashboard's running jobs against their type's typical time.
+		sim.CreateJob(simulator.JobSpec{Service: huaweicloud.ECS, Begin: past, RunFor: 24 * time.Hour, Outcome: huaweicloud.StatusRunning}): "ecs",
 		"ff80808288d41e1b018937c1d6ae9999": "ecs",
 	}
 	// The storm: 40 volumes being created, all to fail at once with the same error code.
