@@ -43,6 +43,8 @@ func logVersion(t *testing.T, bin string) {
 //     histogram_quantile over the exporter's history; two createServer jobs still running after 20 and
 //     70 minutes get one running-too-long ticket each, and the 70-minute one no fixed-tier Stuck ticket
 //     (inhibited), though the Stuck alert fires in Prometheus;
+//   - 20 image jobs of 2 hours finished: one running 3 h 5 min gets no ticket at all (the fixed image
+//     tier fires in Prometheus, and is inhibited because the type's typical time is learned);
 //   - 6 of 16 EVS createVolume jobs failed in the last hour: one failure-rate ticket naming the codes;
 //   - 12 BMS jobs failed with one code: the storm page, and no failure-rate ticket on top of it.
 func TestJobTypesEndToEnd(t *testing.T) {
@@ -63,6 +65,12 @@ func TestJobTypesEndToEnd(t *testing.T) {
 	}
 	slow := add(simulator.JobSpec{Service: huaweicloud.ECS, JobType: "createServer", Begin: now.Add(-20 * time.Minute), RunFor: 24 * time.Hour, Outcome: huaweicloud.StatusRunning})
 	stuck := add(simulator.JobSpec{Service: huaweicloud.ECS, JobType: "createServer", Begin: now.Add(-70 * time.Minute), RunFor: 24 * time.Hour, Outcome: huaweicloud.StatusRunning})
+	// 20 image jobs of 2 hours finished; one has run 3 h 5 min: normal for its type, so no ticket, though
+	// the fixed image tier (3 h) fires in Prometheus.
+	for i := range 20 {
+		add(simulator.JobSpec{Service: huaweicloud.IMS, JobType: "createImageByInstance", Begin: now.Add(-10*time.Hour + time.Duration(i)*10*time.Minute), RunFor: 2 * time.Hour})
+	}
+	image := add(simulator.JobSpec{Service: huaweicloud.IMS, JobType: "createImageByInstance", Begin: now.Add(-185 * time.Minute), RunFor: 24 * time.Hour, Outcome: huaweicloud.StatusRunning})
 	for i := range 16 {
 		spec := simulator.JobSpec{Service: huaweicloud.EVS, JobType: "createVolume", Begin: now.Add(-40*time.Minute + time.Duration(i)*time.Minute), RunFor: time.Minute}
 		if i < 6 {
@@ -106,6 +114,10 @@ func TestJobTypesEndToEnd(t *testing.T) {
 		r, err := query(promURL, fmt.Sprintf(`ALERTS{alertname="HuaweiCloudJobStuck",alertstate="firing",job_id=%q}`, stuck))
 		return err == nil && len(r) == 1, fmt.Sprint(r, err)
 	})
+	eventually(t, 60*time.Second, "the fixed-tier Stuck alert firing in Prometheus for the 3-hour image job", func() (bool, string) {
+		r, err := query(promURL, fmt.Sprintf(`ALERTS{alertname="HuaweiCloudJobStuck",alertstate="firing",job_id=%q}`, image))
+		return err == nil && len(r) == 1, fmt.Sprint(r, err)
+	})
 	for _, id := range []string{slow, stuck} {
 		eventually(t, 120*time.Second, "the running-too-long ticket of "+id, func() (bool, string) {
 			return len(hook.find("HuaweiCloudJobRunningTooLong", "firing", map[string]string{"job_id": id})) > 0, fmt.Sprintf("%d notifications so far", hook.count())
@@ -133,6 +145,11 @@ func TestJobTypesEndToEnd(t *testing.T) {
 	}
 	if got := hook.find("HuaweiCloudJobStuck", "", map[string]string{"job_id": stuck}); len(got) > 0 {
 		t.Errorf("the 70-minute createServer got a fixed-tier Stuck ticket as well: %s", describe(got))
+	}
+	for _, name := range []string{"HuaweiCloudJobStuck", "HuaweiCloudJobRunningTooLong"} {
+		if got := hook.find(name, "", map[string]string{"job_id": image}); len(got) > 0 {
+			t.Errorf("the image job at 3 hours, usual for its type, got %s: %s", name, describe(got))
+		}
 	}
 	got := hook.find("HuaweiCloudJobTypeFailureRateHigh", "", ratePage)
 	if notifications(got) != 1 || len(got) != 1 || got[0].receiver != "tickets" {
