@@ -77,20 +77,7 @@ func scriptGetterOf(now func() time.Time, specs []runSpec) scriptGetter {
 // historyText is the history as /metrics writes it.
 func historyText(t *testing.T, c *Collector) string {
 	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c.HistoryCollector())
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return buf.String()
+	return string(collectedText(t, c.HistoryCollector()))
 }
 
 var histTarget = huaweicloud.Target{Service: huaweicloud.ECS, Region: "ap-southeast-1", ProjectID: "p1"}

@@ -36,6 +36,20 @@ func logVersion(t *testing.T, bin string) {
 	t.Logf("Prometheus under test: %s (%v)", first, err)
 }
 
+// startAlertmanager runs Alertmanager with examples/alertmanager.yml, its receivers pointed at a webhook
+// that records what arrives, and returns the webhook and Alertmanager's address.
+func startAlertmanager(t *testing.T, alertmanager, dir string) (*webhook, string) {
+	t.Helper()
+	hook := &webhook{}
+	hookSrv := httptest.NewServer(hook)
+	t.Cleanup(hookSrv.Close)
+	amAddr := freeAddr(t)
+	amCfg := writeFile(t, dir, "alertmanager.yml", alertmanagerConfig(t, hookSrv.URL))
+	start(t, alertmanager, "--config.file="+amCfg, "--storage.path="+filepath.Join(dir, "am"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=", "--log.level=warn")
+	return hook, amAddr
+}
+
 // TestJobTypesEndToEnd runs the simulator, the exporter, Prometheus (examples/prometheus.yml with the
 // shipped rules) and Alertmanager (examples/alertmanager.yml) over a history of job types, and checks
 // what the on-call person receives (issue 23):
@@ -91,13 +105,7 @@ func TestJobTypesEndToEnd(t *testing.T) {
 	exporterAddr := freeAddr(t)
 	startExporterAt(t, cfg, exporterAddr)
 
-	hook := &webhook{}
-	hookSrv := httptest.NewServer(hook)
-	t.Cleanup(hookSrv.Close)
-	amAddr := freeAddr(t)
-	amCfg := writeFile(t, dir, "alertmanager.yml", alertmanagerConfig(t, hookSrv.URL))
-	start(t, alertmanager, "--config.file="+amCfg, "--storage.path="+filepath.Join(dir, "am"),
-		"--web.listen-address="+amAddr, "--cluster.listen-address=", "--log.level=warn")
+	hook, amAddr := startAlertmanager(t, alertmanager, dir)
 	promAddr := freeAddr(t)
 	promCfg := writeFile(t, dir, "prometheus.yml", prometheusConfig(t, exporterAddr, amAddr, "prometheus-a"))
 	start(t, prometheus, "--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "prom"),

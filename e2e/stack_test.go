@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -181,14 +180,7 @@ func TestEndToEnd(t *testing.T) {
 	exporterAddr := freeAddr(t)
 	exporter, exporterURL := startExporterAt(t, cfg, exporterAddr)
 
-	hook := &webhook{}
-	hookSrv := httptest.NewServer(hook)
-	t.Cleanup(hookSrv.Close)
-
-	amAddr := freeAddr(t)
-	amCfg := writeFile(t, dir, "alertmanager.yml", alertmanagerConfig(t, hookSrv.URL))
-	start(t, alertmanager, "--config.file="+amCfg, "--storage.path="+filepath.Join(dir, "am"),
-		"--web.listen-address="+amAddr, "--cluster.listen-address=", "--log.level=warn")
+	hook, amAddr := startAlertmanager(t, alertmanager, dir)
 
 	// The HA pair: the same configuration, different replica labels, the same Alertmanager.
 	var promURLs []string
