@@ -194,7 +194,7 @@ func run(args []string, stderr io.Writer) int {
 	metrics.ReloadSuccess.Set(1)
 	metrics.ReloadSuccessTime.SetToCurrentTime()
 	selfReg.MustRegister(ex.collector.WatchedJobsCollector(), ex.collector.ShardInfoCollector(), ex.credentialsMetrics,
-		ex.collector.WatchCapCollector())
+		ex.collector.WatchCapCollector(), ex.collector.HistoryCollector())
 
 	reloads := make(chan chan error)
 	go reloadLoop(ctx, reloads, func() error {

@@ -140,7 +140,7 @@ func ScrapeJob(dir string) (string, error) {
 	return job, nil
 }
 
-var metricNameRE = regexp.MustCompile(`\bhuaweicloud_[a-z_:]*[a-z_]`)
+var metricNameRE = regexp.MustCompile(`\bhuaweicloud_[a-z0-9_:]*[a-z0-9_]`)
 
 // MetricNames returns the huaweicloud_* metric names an expression reads, recorded series
 // (huaweicloud_job:...) included, each once, in order of appearance.

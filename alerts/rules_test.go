@@ -72,6 +72,8 @@ func TestExpressions(t *testing.T) {
 		"HuaweiCloudJobExporterShardsMissing", "HuaweiCloudJobExporterShardingMismatch",
 		"HuaweiCloudJobExporterCredentialsExpiring", "HuaweiCloudJobExporterCredentialsExpired",
 		"HuaweiCloudJobExporterDiscoveredJobDropped",
+		// Group huaweicloud-job-types (issue 23).
+		"HuaweiCloudJobRunningTooLong", "HuaweiCloudJobTypeDurationLearned", "HuaweiCloudJobTypeFailureRateHigh",
 	}
 	for _, name := range want {
 		if strings.TrimSpace(exprs[name]) == "" {
@@ -420,4 +422,14 @@ func contractMetrics(t *testing.T, path string) map[string]bool {
 		t.Fatalf("no metrics table in %s", path)
 	}
 	return known
+}
+
+// TestMetricNamesWithDigits: recorded series such as huaweicloud_job_type:duration_seconds:p95 are read
+// whole, or the contract and order checks would look for a series named ...:p.
+func TestMetricNamesWithDigits(t *testing.T) {
+	got := MetricNames(`clamp(3 * huaweicloud_job_type:duration_seconds:p95, 600, 86400) / huaweicloud_job_type:finished_1h:count`)
+	want := []string{"huaweicloud_job_type:duration_seconds:p95", "huaweicloud_job_type:finished_1h:count"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("MetricNames = %v, want %v", got, want)
+	}
 }

@@ -213,7 +213,8 @@ func fixtureJobID(t *testing.T, svc huaweicloud.Service, name string) string {
 	return j.JobID
 }
 
-func writeGolden(t *testing.T, c prometheus.Collector, path string) {
+// collectedText is what c exposes, gathered by a pedantic registry and written in the text format.
+func collectedText(t *testing.T, c prometheus.Collector) []byte {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
@@ -228,10 +229,15 @@ func writeGolden(t *testing.T, c prometheus.Collector, path string) {
 			t.Fatal(err)
 		}
 	}
+	return buf.Bytes()
+}
+
+func writeGolden(t *testing.T, c prometheus.Collector, path string) {
+	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, collectedText(t, c), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -217,6 +217,7 @@ var filters = map[string]map[string][]string{
 	"huaweicloud-jobs-overview.json": {
 		"job":         {"job", "region", "project_id", "service", "job_type"},
 		"query":       {"job", "region", "project_id", "service"}, // query metrics have no job_type
+		"history":     {"job", "region", "project_id", "service", "job_type"},
 		"exporter":    {"job"},
 		"api":         {"job", "region", "service"},
 		"credentials": {"job", "region", "project_id"},
@@ -250,6 +251,8 @@ func kindOf(metric string) string {
 		"huaweicloud_job_exporter_discovery_last_success_timestamp_seconds", "huaweicloud_job_exporter_build_info",
 		"huaweicloud_job_exporter_shard_info":
 		return "exporter"
+	case "huaweicloud_job_history_duration_seconds":
+		return "history" // per job type, no job_id: de-duplicated by shard, not by job
 	}
 	return ""
 }
