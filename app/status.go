@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"sync/atomic"
@@ -27,7 +27,7 @@ func (s *pageState) set(client *huaweicloud.Client, creds []collector.Credential
 
 // status is the web.Status of e: its discovery sources, each project's credentials and the client's
 // authentication and permission failures.
-func (e *exporter) status() web.Status {
+func (e *Exporter) status() web.Status {
 	var st web.Status
 	if e.sources != nil {
 		st.Discovery = e.sources.State(e.discovery.Sources())
