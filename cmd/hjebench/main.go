@@ -24,9 +24,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	commonconfig "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
 
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/app"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/simulator"
 )
@@ -110,32 +112,60 @@ func main() {
 	}
 }
 
-// setup is one simulator and one exporter (client, collector, /metrics handler) wired as main.go does.
+// setup is one simulator and one exporter built by package app as the command builds it (client,
+// collector, self-metrics, /metrics handler), with the jobs set by watch.
 type setup struct {
 	sim     *simulator.Simulator
 	apiSrv  *httptest.Server
+	ex      *app.Exporter
 	col     *collector.Collector
 	metrics *httptest.Server
 }
 
+// newSetup applies a configuration with colOpts' settings; clientOpts replace the client's flow control
+// (app.WithClientOptions: none is retries only).
 func newSetup(simOpts simulator.Options, colOpts collector.Options, clientOpts ...huaweicloud.Option) *setup {
 	simOpts.Credentials = map[string]string{benchAK: benchSK}
 	simOpts.ProjectID, simOpts.Region = benchProject, benchRegion
 	sim := simulator.New(simOpts)
 	apiSrv := httptest.NewServer(sim.Handler())
-	hc, err := commonconfig.NewClientFromConfig(commonconfig.HTTPClientConfig{}, "hjebench")
+	cfg, err := config.Decode(strings.NewReader(benchConfig(apiSrv.URL, colOpts)))
 	if err != nil {
 		panic(err)
 	}
-	client := huaweicloud.NewClient(hc, append([]huaweicloud.Option{huaweicloud.WithUserAgent("hjebench")}, clientOpts...)...)
-	col := collector.New(client, colOpts, nil)
 	reg := prometheus.NewRegistry()
-	metrics := httptest.NewServer(col.Handler(reg, 0, func() time.Duration { return 60 * time.Second }, nil))
-	return &setup{sim: sim, apiSrv: apiSrv, col: col, metrics: metrics}
+	ex := app.New(context.Background(), collector.NewExporterMetrics(reg), nil, app.WithClientOptions(clientOpts...))
+	if err := ex.Apply(cfg, func(string) string { return "" }); err != nil {
+		panic(err)
+	}
+	app.RegisterSelfMetrics(reg, ex)
+	metrics := httptest.NewServer(ex.Collector().Handler(reg, 0, ex.Timeout, nil))
+	return &setup{sim: sim, apiSrv: apiSrv, ex: ex, col: ex.Collector(), metrics: metrics}
+}
+
+// benchConfig is a configuration with every endpoint at the simulator and colOpts' settings. A config
+// must name something to watch: its one job is replaced by watch's before the first scrape.
+func benchConfig(url string, colOpts collector.Options) string {
+	var endpoints []string
+	for _, s := range huaweicloud.EndpointServices {
+		endpoints = append(endpoints, fmt.Sprintf("%s: %q", s, url))
+	}
+	return fmt.Sprintf(`credentials: {access_key: %s, secret_key: %s}
+concurrency: %d
+min_query_interval: %s
+final_job_ttl: %s
+projects:
+  - region: %s
+    project_id: %s
+    endpoints: {%s}
+    jobs: [{service: ecs, id: ff80808288d41e1b018900000000ffff}]
+`, benchAK, benchSK, colOpts.Concurrency, model.Duration(colOpts.MinQueryInterval), model.Duration(colOpts.FinalJobTTL),
+		benchRegion, benchProject, strings.Join(endpoints, ", "))
 }
 
 func (s *setup) close() {
 	s.metrics.Close()
+	_ = s.ex.Stop(context.Background())
 	s.apiSrv.Close()
 	_ = s.sim.Close()
 }
