@@ -171,7 +171,7 @@ func (r scaleRun) runJSONExporter(bin string) (jxResult, error) {
 	if out, err := exec.Command(bin, "--config.check", "--config.file="+cfgPath).CombinedOutput(); err != nil {
 		return res, fmt.Errorf("json_exporter --config.check: %w\n%s", err, out)
 	}
-	pid, base, stop, err := startProcess(bin, cfgPath, "/metrics")
+	pid, base, stop, err := startProcess(bin, cfgPath, "/metrics", os.Stderr, "--log.level=error")
 	if err != nil {
 		return res, err
 	}
@@ -188,7 +188,7 @@ func (r scaleRun) runJSONExporter(bin string) (jxResult, error) {
 	probe := func(c *http.Client, ua, path string, gz bool) ([]byte, error) {
 		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
 		req.Header.Set("User-Agent", ua)
-		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "60")
+		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10") // Prometheus' default
 		if gz {
 			req.Header.Set("Accept-Encoding", "gzip")
 		}
