@@ -63,7 +63,8 @@ checkmetrics: build
 BENCH_SCALE ?= 1000,10000
 bench: build
 	$(GO) run ./cmd/hjebench -exporter=./$(BINARY) -scale=$(BENCH_SCALE)
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=20x ./collector
+	$(GO) test -run='^$$' -bench=Scrape -benchmem -benchtime=20x ./collector
+	$(GO) test -run='^$$' -bench=HeapPerJob -benchmem -benchtime=2x ./collector
 
 # Issue 14's side-by-side figures: the built exporter (on its shipped defaults, and with rate_limit 0
 # beside it) and prometheus-community/json_exporter v0.7.0 (built from the Go module proxy by
