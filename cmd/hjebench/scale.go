@@ -120,10 +120,16 @@ func scale(add func(row), exporter string, runs []scaleRun) (ours map[int]scaleR
 		walls := slices.Clone(res.walls)
 		slices.Sort(walls)
 		medWall := walls[len(walls)/2]
+		// Issue 19's target is for 1,000 unfinished jobs and more: below, the bound (0.14 s at 100) is of the
+		// order of the pull's fixed cost (writing and sending two answers), which it does not count.
+		targetWall, verdictWall := "reported", "reported"
+		if r.unfinished >= 1000 {
+			targetWall, verdictWall = "<= 1.2x", verdict(float64(medWall) <= 1.2*float64(bound) && res.failed == 0)
+		}
 		add(row{name("steady pull wall time / bound ceil(unfinished/concurrency) x 20 ms"),
 			fmt.Sprintf("%.2f s / %.2f s = %.2fx (median of %d; %.2f-%.2f s; %d over the %s timeout)", medWall.Seconds(), bound.Seconds(),
 				float64(medWall)/float64(bound), len(walls), walls[0].Seconds(), walls[len(walls)-1].Seconds(), res.failed, r.timeout),
-			"<= 1.2x", verdict(float64(medWall) <= 1.2*float64(bound) && res.failed == 0)})
+			targetWall, verdictWall})
 		add(row{name("unfinished jobs refreshed per steady pull"), fmt.Sprintf("%s of %s (%s API calls per pull)",
 			rangeOf(res.refreshed), thousands(r.unfinished), thousands(int(res.callsPerCyc))),
 			"all", verdict(slices.Min(res.refreshed) == r.unfinished)})
