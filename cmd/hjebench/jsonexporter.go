@@ -95,6 +95,9 @@ type jxResult struct {
 // against the exporter's results of the same job count.
 func compareJSONExporter(add func(row), bin string, runs []scaleRun, ours map[int]scaleResult) {
 	for _, r := range runs {
+		if r.capOff {
+			continue // json_exporter has no rate_limit: one run per workload
+		}
 		res, err := r.runJSONExporter(bin)
 		label := "json_exporter"
 		if res.version != "" {
