@@ -46,14 +46,19 @@ type row struct{ name, value, target, verdict string }
 func main() {
 	skipThrottle := flag.Bool("skip-throttle", false, "skip the throttling run (about a minute)")
 	exporter := flag.String("exporter", "", "exporter binary for the end-to-end runs (default: build this checkout)")
-	scaleJobs := flag.String("scale", "10000,100000", "watched jobs of the end-to-end runs, comma-separated (\"\": none)")
+	scaleJobs := flag.String("scale", "1000,10000", "watched jobs of the end-to-end runs, comma-separated (\"\": none); 100000 adds about 10 minutes")
 	onlyScale := flag.Bool("only-scale", false, "run only the end-to-end runs")
-	cycles := flag.Int("cycles", 0, "measured steady cycles of each end-to-end run (0: 10, or 3 above 10,000 jobs)")
+	cycles := flag.Int("cycles", 0, "measured steady pulls of each end-to-end run (0: 4, or 3 above 10,000 jobs)")
+	interval := flag.Duration("interval", 15*time.Second, "start-to-start spacing of each scraper's pulls in the end-to-end runs (Prometheus' default scrape_interval)")
+	scrapeTimeout := flag.Duration("scrape-timeout", 10*time.Second, "X-Prometheus-Scrape-Timeout-Seconds of the end-to-end runs, and the scrapers' own deadline (Prometheus' default scrape_timeout)")
+	capOff := flag.Bool("cap-off", true, "run each end-to-end workload a second time with rate_limit 0, printed beside the defaults")
 	servicesFlag := flag.String("services", "", "job services the end-to-end jobs cycle through, comma-separated (default: every job service); e.g. ecs,evs,bms,ims to measure an exporter older than issue 12")
 	jsonExporter := flag.String("json-exporter", "", "json_exporter binary (scripts/json-exporter.sh builds v0.7.0): also run each end-to-end workload through it, side by side")
 	flag.Parse()
 
 	var rows []row
+	var scaleRuns []scaleRun
+	var scaleResults []scaleResult
 	add := func(r row) {
 		rows = append(rows, r)
 		fmt.Fprintf(os.Stderr, "  %s: %s\n", r.name, r.value)
@@ -78,7 +83,13 @@ func main() {
 			fmt.Fprintln(os.Stderr, "hjebench: -services:", err)
 			os.Exit(2)
 		}
-		runs, err := parseScale(*scaleJobs, *cycles, services)
+		// Prometheus refuses a scrape_timeout longer than the scrape_interval: the exporter is never shown
+		// pulls closer together than their own timeout.
+		if *scrapeTimeout <= 0 || *interval < *scrapeTimeout {
+			fmt.Fprintln(os.Stderr, "hjebench: -interval must be at least -scrape-timeout, which must be positive (as in Prometheus)")
+			os.Exit(2)
+		}
+		runs, err := parseScale(*scaleJobs, *cycles, services, *interval, *scrapeTimeout, *capOff)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "hjebench: -scale:", err)
 			os.Exit(2)
@@ -97,7 +108,9 @@ func main() {
 			}
 		}
 		fmt.Fprintln(os.Stderr, "running: exporter process at scale")
-		ours := scale(add, bin, runs)
+		var ours map[int]scaleResult
+		scaleRuns = runs
+		ours, scaleResults = scale(add, bin, runs)
 		if *jsonExporter != "" {
 			fmt.Fprintln(os.Stderr, "running: json_exporter at scale, same workload")
 			compareJSONExporter(add, *jsonExporter, runs, ours)
@@ -109,6 +122,9 @@ func main() {
 	fmt.Println("|---|---|---|---|")
 	for _, r := range rows {
 		fmt.Printf("| %s | %s | %s | %s |\n", r.name, r.value, r.target, r.verdict)
+	}
+	if len(scaleResults) > 0 {
+		printDefaultsTable(scaleRuns, scaleResults)
 	}
 }
 
