@@ -128,7 +128,7 @@ func TestAlertRouting(t *testing.T) {
 			})
 		}
 	}
-	if n != len(repeat)+10 {
+	if n != len(repeat)+13 {
 		t.Errorf("%d alerts: add the new ones to this test's expectations", n)
 	}
 }
