@@ -4,7 +4,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +21,8 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/testkit"
 )
 
 // The hostile-client rows of the fault matrix (issue 22): the built exporter binary, as its own process,
@@ -76,24 +77,7 @@ type hostileProc struct {
 	cmd  *exec.Cmd
 	base string
 	dir  string
-	out  *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	out  *testkit.Buffer
 }
 
 // hostileConfig is fmConfig's project as YAML: the control job on cloudURL, plus extra lines.
@@ -115,7 +99,7 @@ func startHostile(t *testing.T, cfg string, args ...string) *hostileProc {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	p := &hostileProc{t: t, base: "http://" + addr, dir: filepath.Dir(cfg), out: &lockedBuffer{}}
+	p := &hostileProc{t: t, base: "http://" + addr, dir: filepath.Dir(cfg), out: &testkit.Buffer{}}
 	p.cmd = exec.Command(hostileBinary(t), append([]string{"--config.file=" + cfg, "--web.listen-address=" + addr}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.Env = append(os.Environ(), "HUAWEICLOUD_SDK_AK=", "HUAWEICLOUD_SDK_SK=")

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/app"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/testkit"
 )
 
 // The project of the fault matrix's configs, and how long its tests wait for something to happen (the
@@ -17,13 +19,7 @@ const (
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", waitTimeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.Eventually(t, waitTimeout, what, cond)
 }
 
 // watching tells whether ex watches the job id.

@@ -20,6 +20,8 @@ import (
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/testkit"
 )
 
 const (
@@ -131,13 +133,7 @@ func newTestExporter(t *testing.T) *Exporter {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", waitTimeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.Eventually(t, waitTimeout, what, cond)
 }
 
 func watching(ex *Exporter, id string) bool {

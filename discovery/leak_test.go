@@ -3,7 +3,8 @@ package discovery
 import (
 	"runtime"
 	"testing"
-	"time"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/testkit"
 )
 
 // checkGoroutines fails t if more goroutines run when it ends than when it started. Goroutines finish a
@@ -25,18 +26,7 @@ func checkGoroutines(t *testing.T) {
 // eventually fails t unless cond becomes true within waitTimeout.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	if !poll(cond) {
-		t.Fatalf("not within %v: %s", waitTimeout, what)
-	}
+	testkit.Eventually(t, waitTimeout, what, cond)
 }
 
-func poll(cond func() bool) bool {
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return true
-}
+func poll(cond func() bool) bool { return testkit.Poll(waitTimeout, cond) }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,31 +13,16 @@ import (
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/discovery"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/simulator"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/testkit"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestRun starts the command on a free loopback port, queries it with the printed configuration's
 // credentials as the exporter would, and stops it like SIGINT does.
 func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testkit.Buffer
 	code := make(chan int, 1)
 	go func() { code <- run(ctx, []string{"--listen-address=127.0.0.1:0", "--seed=3"}, &stdout, &stderr) }()
 
@@ -142,7 +125,7 @@ func TestRunRefuses(t *testing.T) {
 			if tc.env != "" {
 				t.Setenv("HWSIM_LISTEN_ADDRESS", tc.env)
 			}
-			var stdout, stderr syncBuffer
+			var stdout, stderr testkit.Buffer
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			if rc := run(ctx, tc.args, &stdout, &stderr); rc != tc.code || !strings.Contains(stdout.String()+stderr.String(), tc.want) {
