@@ -18,6 +18,7 @@ import (
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 // JobGetter is the part of the API client the collector needs; tests substitute a fake.
@@ -451,13 +452,9 @@ func (t *tally) add(reason string) {
 func (c *Collector) endPull(start time.Time, t *tally) {
 	now := c.now()
 	if c.metrics != nil {
-		c.metrics.scrapeDuration.Set(now.Sub(start).Seconds())
-		for reason, n := range t.deferred {
-			c.metrics.queriesDeferred.WithLabelValues(reason).Add(float64(n))
-		}
 		age, unanswered := c.freshness(now)
-		c.metrics.oldestAnswerAge.Set(age.Seconds())
-		c.metrics.unansweredJobs.Set(float64(unanswered))
+		c.metrics.ObservePull(selfmetrics.Pull{Duration: now.Sub(start), Deferred: t.deferred,
+			OldestAnswerAge: age, Unanswered: unanswered})
 	}
 	if len(t.deferred) == 0 {
 		return
@@ -723,7 +720,7 @@ func (c *Collector) record(e *entry, job *huaweicloud.Job, err error) {
 		reason = huaweicloud.ReasonTimeout
 	}
 	if c.metrics != nil {
-		c.metrics.queryFailures.WithLabelValues(string(w.Target.Service), w.Target.Region, w.Target.ProjectID, reason).Inc()
+		c.metrics.QueryFailed(w.Target.Service, w.Target.Region, w.Target.ProjectID, reason)
 	}
 	changed := e.ok || e.lastReason != reason
 	e.ok, e.lastErr, e.lastReason = false, err, reason
@@ -766,7 +763,7 @@ func (c *Collector) notFound(e *entry, now time.Time) bool {
 		}
 		e.dropped = true
 		if c.metrics != nil {
-			c.metrics.discoveredDropped.WithLabelValues(service, region, e.source).Inc()
+			c.metrics.DiscoveredDropped(w.Target.Service, region, e.source)
 		}
 		level.Debug(c.logger).Log("msg", "discovered job unknown to the API; dropped", "service", service, "region", region,
 			"project_id", w.Target.ProjectID, "job_id", w.JobID, "source", e.source)
@@ -779,7 +776,7 @@ func (c *Collector) notFound(e *entry, now time.Time) bool {
 	// as vanished (an alert can page on it), retired after FinalJobTTL like a final job.
 	e.vanished, e.finalAt = true, unixNanos(now)
 	if c.metrics != nil {
-		c.metrics.jobsVanished.WithLabelValues(service, region).Inc()
+		c.metrics.JobVanished(w.Target.Service, region)
 	}
 	level.Warn(c.logger).Log("msg", "unfinished job no longer known to the API; its outcome is unknown", "service", service,
 		"region", region, "project_id", w.Target.ProjectID, "job_id", w.JobID, "last_status", e.job.Status,
@@ -853,7 +850,7 @@ func (c *Collector) sanitize(job *huaweicloud.Job) *huaweicloud.Job {
 	j := *job
 	if c.metrics != nil {
 		for _, field := range job.Truncated {
-			c.metrics.truncatedValues.WithLabelValues(field).Inc()
+			c.metrics.ValueTruncated(field)
 		}
 	}
 	j.Truncated = nil // counted; not kept with the answer
@@ -861,7 +858,7 @@ func (c *Collector) sanitize(job *huaweicloud.Job) *huaweicloud.Job {
 		var cutShort bool
 		*s, cutShort = cut(*s, n)
 		if cutShort && c.metrics != nil {
-			c.metrics.truncatedValues.WithLabelValues(field).Inc()
+			c.metrics.ValueTruncated(field)
 		}
 	}
 	fix("status", &j.Status, maxStatusLen)
