@@ -128,7 +128,7 @@ func run(args []string, stderr io.Writer) int {
 		}
 		if err != nil {
 			level.Error(logger).Log("msg", "invalid configuration", "file", *configFile, "err", err)
-			if errors.Is(err, config.ErrNoCredentials) {
+			if errors.Is(err, config.ErrCredentialsNotConfigured) {
 				fmt.Fprintln(stderr, noCredentialsHelp)
 			}
 			return 1
@@ -186,7 +186,7 @@ func run(args []string, stderr io.Writer) int {
 	ex := newExporter(ctx, metrics, logger, collector.WithShard(shardIndex, shardCount))
 	if err := ex.apply(cfg, os.Getenv); err != nil {
 		level.Error(logger).Log("msg", "cannot use configuration", "file", source, "err", err)
-		if errors.Is(err, config.ErrNoCredentials) {
+		if errors.Is(err, config.ErrCredentialsNotConfigured) {
 			fmt.Fprintln(stderr, noCredentialsHelp)
 		}
 		return 1
