@@ -18,6 +18,7 @@ import (
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/labeltext"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
@@ -734,7 +735,7 @@ func (c *Collector) record(e *entry, job *huaweicloud.Job, err error) {
 		lvl = level.Warn
 	}
 	kv := []any{"msg", "job query failed", "service", w.Target.Service, "region", w.Target.Region,
-		"project_id", w.Target.ProjectID, "job_id", w.JobID, "reason", reason, "err", truncate(err.Error(), maxLoggedErrLen)}
+		"project_id", w.Target.ProjectID, "job_id", w.JobID, "reason", reason, "err", labeltext.Truncate(err.Error(), maxLoggedErrLen)}
 	kv = append(kv, queryHint(w.Target, reason, err, e.fromConfig)...)
 	lvl(c.logger).Log(kv...)
 }
@@ -824,7 +825,7 @@ func (c *Collector) Snapshot() []JobState {
 			Dropped:      e.dropped,
 		}
 		if e.lastErr != nil {
-			s.LastError = truncate(e.lastErr.Error(), maxLoggedErrLen)
+			s.LastError = labeltext.Truncate(e.lastErr.Error(), maxLoggedErrLen)
 		}
 		if j := e.job; j != nil {
 			s.JobType, s.Status, s.BeginTime, s.EndTime = j.JobType, j.Status, j.BeginTime, j.EndTime
@@ -844,7 +845,7 @@ func (c *Collector) Snapshot() []JobState {
 	return out
 }
 
-// sanitize returns a copy of job whose texts are label-safe (see cut), counting each text that had to be
+// sanitize returns a copy of job whose texts are label-safe (see labeltext), counting each text that had to be
 // cut, so the exposition writes them as they are. Called with c.mu held, once per answer, not per scrape.
 func (c *Collector) sanitize(job *huaweicloud.Job) *huaweicloud.Job {
 	j := *job
@@ -856,7 +857,7 @@ func (c *Collector) sanitize(job *huaweicloud.Job) *huaweicloud.Job {
 	j.Truncated = nil // counted; not kept with the answer
 	fix := func(field string, s *string, n int) {
 		var cutShort bool
-		*s, cutShort = cut(*s, n)
+		*s, cutShort = labeltext.Cut(*s, n)
 		if cutShort && c.metrics != nil {
 			c.metrics.ValueTruncated(field)
 		}
