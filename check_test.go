@@ -10,8 +10,9 @@ import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/app"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 const minimalConfig = `projects:
@@ -92,12 +93,27 @@ func TestConfigCheckResolvesCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ex := newExporter(t.Context(), collector.NewExporterMetrics(prometheus.NewRegistry()), log.NewNopLogger())
-			defer func() { _ = ex.stop(t.Context()) }()
-			applyErr := ex.apply(cfg, os.Getenv)
+			ex := app.New(t.Context(), selfmetrics.New(prometheus.NewRegistry()), log.NewNopLogger())
+			defer func() { _ = ex.Stop(t.Context()) }()
+			applyErr := ex.Apply(cfg, os.Getenv)
 			if applyErr == nil || !strings.Contains(out.String(), applyErr.Error()) {
 				t.Errorf("start-up says %v, which --config.check did not say:\n%s", applyErr, out.String())
 			}
 		})
+	}
+}
+
+// TestConfigCheckWithoutFile: --config.check of a missing file offers the two ways forward a plain start
+// offers, not only "no such file or directory".
+func TestConfigCheckWithoutFile(t *testing.T) {
+	var out bytes.Buffer
+	missing := filepath.Join(t.TempDir(), "huaweicloud-job-exporter.yml")
+	if code := run([]string{"--config.check", "--config.file=" + missing}, &out); code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out.String())
+	}
+	for _, want := range []string{"no such file", "Two ways forward", "--demo"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -20,8 +20,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/app"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 // The fault matrix of issue #8: one row per way production breaks the exporter, each run through the
@@ -125,7 +126,7 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 // fmHarness is one exporter serving /metrics, as main wires it.
 type fmHarness struct {
 	t       *testing.T
-	ex      *exporter
+	ex      *app.Exporter
 	metrics *httptest.Server
 	evs     *fmCloud
 }
@@ -156,18 +157,18 @@ func fmConfig(t *testing.T, url, evsURL string, jobs [][2]string, extra string) 
 func newFMHarness(t *testing.T, cfg *config.Config) *fmHarness {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	m := collector.NewExporterMetrics(reg)
-	ex := newExporter(context.Background(), m, log.NewNopLogger())
-	if err := ex.apply(cfg, os.Getenv); err != nil {
+	m := selfmetrics.New(reg)
+	ex := app.New(context.Background(), m, log.NewNopLogger())
+	if err := ex.Apply(cfg, os.Getenv); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(ex.collector.Handler(reg, 500*time.Millisecond, ex.timeout, log.NewNopLogger()))
+	srv := httptest.NewServer(ex.Collector().Handler(reg, 500*time.Millisecond, ex.Timeout, log.NewNopLogger()))
 	h := &fmHarness{t: t, ex: ex, metrics: srv}
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()
-		if err := ex.stop(ctx); err != nil {
+		if err := ex.Stop(ctx); err != nil {
 			t.Error(err)
 		}
 	})

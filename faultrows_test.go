@@ -167,7 +167,7 @@ func faultRows() []fmRow {
 			run: func(t *testing.T, h *fmHarness, cloud *fmCloud) map[string]*dto.MetricFamily {
 				h.scrape("prom")
 				moved := newFMCloud(t, nil)
-				if err := h.ex.apply(fmConfig(t, moved.URL, moved.URL, ecsJob(fmJob), ""), os.Getenv); err != nil {
+				if err := h.ex.Apply(fmConfig(t, moved.URL, moved.URL, ecsJob(fmJob), ""), os.Getenv); err != nil {
 					t.Fatal(err)
 				}
 				mfs := scrapeSpaced(h, 2, "prom")
@@ -366,7 +366,7 @@ func fifoRow() fmRow {
 			eventually(t, "the regular file's job is watched", func() bool { return watching(h.ex, fmJob) })
 			done := make(chan error, 1)
 			go func() {
-				done <- h.ex.apply(fmConfig(t, cloud.URL, h.evs.URL, nil,
+				done <- h.ex.Apply(fmConfig(t, cloud.URL, h.evs.URL, nil,
 					fmt.Sprintf("    discovery: {files: [%q, %q]}\n", filepath.Join(dir, "*.yml"), filepath.Join(dir, "*.json"))), os.Getenv)
 			}()
 			select {

@@ -16,8 +16,9 @@ import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/app"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 // BenchmarkSteadyPullOnDefaults measures issue 19's figure: the wall time of a steady pull of 1,000
@@ -72,7 +73,7 @@ func BenchmarkRestartPullsUntilWhole(b *testing.B) {
 	for range b.N {
 		fb := newFlowBench(b, jobs, 20*time.Millisecond)
 		answered := func() (n int) {
-			for _, s := range fb.ex.collector.Snapshot() {
+			for _, s := range fb.ex.Collector().Snapshot() {
 				if s.Status != "" {
 					n++
 				}
@@ -97,7 +98,7 @@ func BenchmarkRestartPullsUntilWhole(b *testing.B) {
 type flowBench struct {
 	calls atomic.Int64
 	cfg   *config.Config
-	ex    *exporter
+	ex    *app.Exporter
 	pull  func()
 	close func()
 }
@@ -123,11 +124,11 @@ func newFlowBench(b *testing.B, n int, latency time.Duration) *flowBench {
 		b.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	ex := newExporter(context.Background(), collector.NewExporterMetrics(reg), log.NewNopLogger())
-	if err := ex.apply(cfg, os.Getenv); err != nil {
+	ex := app.New(context.Background(), selfmetrics.New(reg), log.NewNopLogger())
+	if err := ex.Apply(cfg, os.Getenv); err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(ex.collector.Handler(reg, 500*time.Millisecond, ex.timeout, log.NewNopLogger()))
+	srv := httptest.NewServer(ex.Collector().Handler(reg, 500*time.Millisecond, ex.Timeout, log.NewNopLogger()))
 	fb.cfg, fb.ex = cfg, ex
 	fb.pull = func() {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
@@ -145,7 +146,7 @@ func newFlowBench(b *testing.B, n int, latency time.Duration) *flowBench {
 			srv.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 			defer cancel()
-			_ = ex.stop(ctx)
+			_ = ex.Stop(ctx)
 			cloud.Close()
 		})
 	}

@@ -103,7 +103,7 @@ const (
 type Collector struct {
 	getter  JobGetter
 	logger  log.Logger
-	metrics *ExporterMetrics
+	metrics *selfmetrics.Metrics
 	now     func() time.Time
 	// waitHook runs when a Refresh starts waiting for queries another Refresh owns; tests use it to
 	// overlap two scrapes deterministically.
@@ -182,7 +182,7 @@ type Option func(*Collector)
 func WithClock(now func() time.Time) Option { return func(c *Collector) { c.now = now } }
 
 // WithMetrics makes the collector account its queries in m.
-func WithMetrics(m *ExporterMetrics) Option { return func(c *Collector) { c.metrics = m } }
+func WithMetrics(m *selfmetrics.Metrics) Option { return func(c *Collector) { c.metrics = m } }
 
 // New returns a Collector that queries jobs through getter.
 func New(getter JobGetter, opts Options, logger log.Logger, options ...Option) *Collector {

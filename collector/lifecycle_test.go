@@ -16,6 +16,7 @@ import (
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fakeclock"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 var notFoundErr = &huaweicloud.APIError{StatusCode: 400, Code: "Common.0011", Message: "Failed to query system tasks"}
@@ -62,9 +63,9 @@ next:
 type selfRegistry struct{ reg *prometheus.Registry }
 
 // newSelfMetrics returns self-metrics on a registry of their own, and that registry.
-func newSelfMetrics() (*ExporterMetrics, selfRegistry) {
+func newSelfMetrics() (*selfmetrics.Metrics, selfRegistry) {
 	reg := prometheus.NewRegistry()
-	return NewExporterMetrics(reg), selfRegistry{reg}
+	return selfmetrics.New(reg), selfRegistry{reg}
 }
 
 // value is the value of the series huaweicloud_job_exporter_<name> whose labels are exactly labels

@@ -74,7 +74,7 @@ func TestMakeBuildStampsVersion(t *testing.T) {
 }
 
 // TestGoBuildStampsRevision: a plain "go build" in a git checkout reports the commit it was built from,
-// from the VCS information Go records (main.go's setVersionFromBuildInfo). The checkout is a fresh clone
+// from the VCS information Go records (app.SetVersionFromBuildInfo). The checkout is a fresh clone
 // of the committed HEAD: Go does not record VCS information in a git worktree, whose .git is a file.
 func TestGoBuildStampsRevision(t *testing.T) {
 	requireTool(t, "git")

@@ -95,6 +95,9 @@ type jxResult struct {
 // against the exporter's results of the same job count.
 func compareJSONExporter(add func(row), bin string, runs []scaleRun, ours map[int]scaleResult) {
 	for _, r := range runs {
+		if r.capOff {
+			continue // json_exporter has no rate_limit: one run per workload
+		}
 		res, err := r.runJSONExporter(bin)
 		label := "json_exporter"
 		if res.version != "" {
@@ -171,7 +174,7 @@ func (r scaleRun) runJSONExporter(bin string) (jxResult, error) {
 	if out, err := exec.Command(bin, "--config.check", "--config.file="+cfgPath).CombinedOutput(); err != nil {
 		return res, fmt.Errorf("json_exporter --config.check: %w\n%s", err, out)
 	}
-	pid, base, stop, err := startProcess(bin, cfgPath, "/metrics")
+	pid, base, stop, err := startProcess(bin, cfgPath, "/metrics", os.Stderr, "--log.level=error")
 	if err != nil {
 		return res, err
 	}
@@ -188,7 +191,7 @@ func (r scaleRun) runJSONExporter(bin string) (jxResult, error) {
 	probe := func(c *http.Client, ua, path string, gz bool) ([]byte, error) {
 		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
 		req.Header.Set("User-Agent", ua)
-		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "60")
+		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10") // Prometheus' default
 		if gz {
 			req.Header.Set("Accept-Encoding", "gzip")
 		}

@@ -24,10 +24,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	commonconfig "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
 
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/app"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/simulator"
 )
 
@@ -44,14 +47,19 @@ type row struct{ name, value, target, verdict string }
 func main() {
 	skipThrottle := flag.Bool("skip-throttle", false, "skip the throttling run (about a minute)")
 	exporter := flag.String("exporter", "", "exporter binary for the end-to-end runs (default: build this checkout)")
-	scaleJobs := flag.String("scale", "10000,100000", "watched jobs of the end-to-end runs, comma-separated (\"\": none)")
+	scaleJobs := flag.String("scale", "1000,10000", "watched jobs of the end-to-end runs, comma-separated (\"\": none); 100000 adds about 10 minutes")
 	onlyScale := flag.Bool("only-scale", false, "run only the end-to-end runs")
-	cycles := flag.Int("cycles", 0, "measured steady cycles of each end-to-end run (0: 10, or 3 above 10,000 jobs)")
+	cycles := flag.Int("cycles", 0, "measured steady pulls of each end-to-end run (0: 4, or 3 above 10,000 jobs)")
+	interval := flag.Duration("interval", 15*time.Second, "start-to-start spacing of each scraper's pulls in the end-to-end runs (Prometheus' default scrape_interval)")
+	scrapeTimeout := flag.Duration("scrape-timeout", 10*time.Second, "X-Prometheus-Scrape-Timeout-Seconds of the end-to-end runs, and the scrapers' own deadline (Prometheus' default scrape_timeout)")
+	capOff := flag.Bool("cap-off", true, "run each end-to-end workload a second time with rate_limit 0, printed beside the defaults")
 	servicesFlag := flag.String("services", "", "job services the end-to-end jobs cycle through, comma-separated (default: every job service); e.g. ecs,evs,bms,ims to measure an exporter older than issue 12")
 	jsonExporter := flag.String("json-exporter", "", "json_exporter binary (scripts/json-exporter.sh builds v0.7.0): also run each end-to-end workload through it, side by side")
 	flag.Parse()
 
 	var rows []row
+	var scaleRuns []scaleRun
+	var scaleResults []scaleResult
 	add := func(r row) {
 		rows = append(rows, r)
 		fmt.Fprintf(os.Stderr, "  %s: %s\n", r.name, r.value)
@@ -76,7 +84,13 @@ func main() {
 			fmt.Fprintln(os.Stderr, "hjebench: -services:", err)
 			os.Exit(2)
 		}
-		runs, err := parseScale(*scaleJobs, *cycles, services)
+		// Prometheus refuses a scrape_timeout longer than the scrape_interval: the exporter is never shown
+		// pulls closer together than their own timeout.
+		if *scrapeTimeout <= 0 || *interval < *scrapeTimeout {
+			fmt.Fprintln(os.Stderr, "hjebench: -interval must be at least -scrape-timeout, which must be positive (as in Prometheus)")
+			os.Exit(2)
+		}
+		runs, err := parseScale(*scaleJobs, *cycles, services, *interval, *scrapeTimeout, *capOff)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "hjebench: -scale:", err)
 			os.Exit(2)
@@ -95,7 +109,9 @@ func main() {
 			}
 		}
 		fmt.Fprintln(os.Stderr, "running: exporter process at scale")
-		ours := scale(add, bin, runs)
+		var ours map[int]scaleResult
+		scaleRuns = runs
+		ours, scaleResults = scale(add, bin, runs)
 		if *jsonExporter != "" {
 			fmt.Fprintln(os.Stderr, "running: json_exporter at scale, same workload")
 			compareJSONExporter(add, *jsonExporter, runs, ours)
@@ -108,34 +124,65 @@ func main() {
 	for _, r := range rows {
 		fmt.Printf("| %s | %s | %s | %s |\n", r.name, r.value, r.target, r.verdict)
 	}
+	if len(scaleResults) > 0 {
+		printDefaultsTable(scaleRuns, scaleResults)
+	}
 }
 
-// setup is one simulator and one exporter (client, collector, /metrics handler) wired as main.go does.
+// setup is one simulator and one exporter built by package app as the command builds it (client,
+// collector, self-metrics, /metrics handler), with the jobs set by watch.
 type setup struct {
 	sim     *simulator.Simulator
 	apiSrv  *httptest.Server
+	ex      *app.Exporter
 	col     *collector.Collector
 	metrics *httptest.Server
 }
 
+// newSetup applies a configuration with colOpts' settings; clientOpts replace the client's flow control
+// (app.WithClientOptions: none is retries only).
 func newSetup(simOpts simulator.Options, colOpts collector.Options, clientOpts ...huaweicloud.Option) *setup {
 	simOpts.Credentials = map[string]string{benchAK: benchSK}
 	simOpts.ProjectID, simOpts.Region = benchProject, benchRegion
 	sim := simulator.New(simOpts)
 	apiSrv := httptest.NewServer(sim.Handler())
-	hc, err := commonconfig.NewClientFromConfig(commonconfig.HTTPClientConfig{}, "hjebench")
+	cfg, err := config.Decode(strings.NewReader(benchConfig(apiSrv.URL, colOpts)))
 	if err != nil {
 		panic(err)
 	}
-	client := huaweicloud.NewClient(hc, append([]huaweicloud.Option{huaweicloud.WithUserAgent("hjebench")}, clientOpts...)...)
-	col := collector.New(client, colOpts, nil)
 	reg := prometheus.NewRegistry()
-	metrics := httptest.NewServer(col.Handler(reg, 0, func() time.Duration { return 60 * time.Second }, nil))
-	return &setup{sim: sim, apiSrv: apiSrv, col: col, metrics: metrics}
+	ex := app.New(context.Background(), selfmetrics.New(reg), nil, app.WithClientOptions(clientOpts...))
+	if err := ex.Apply(cfg, func(string) string { return "" }); err != nil {
+		panic(err)
+	}
+	app.RegisterSelfMetrics(reg, ex)
+	metrics := httptest.NewServer(ex.Collector().Handler(reg, 0, ex.Timeout, nil))
+	return &setup{sim: sim, apiSrv: apiSrv, ex: ex, col: ex.Collector(), metrics: metrics}
+}
+
+// benchConfig is a configuration with every endpoint at the simulator and colOpts' settings. A config
+// must name something to watch: its one job is replaced by watch's before the first scrape.
+func benchConfig(url string, colOpts collector.Options) string {
+	var endpoints []string
+	for _, s := range huaweicloud.EndpointServices {
+		endpoints = append(endpoints, fmt.Sprintf("%s: %q", s, url))
+	}
+	return fmt.Sprintf(`credentials: {access_key: %s, secret_key: %s}
+concurrency: %d
+min_query_interval: %s
+final_job_ttl: %s
+projects:
+  - region: %s
+    project_id: %s
+    endpoints: {%s}
+    jobs: [{service: ecs, id: ff80808288d41e1b018900000000ffff}]
+`, benchAK, benchSK, colOpts.Concurrency, model.Duration(colOpts.MinQueryInterval), model.Duration(colOpts.FinalJobTTL),
+		benchRegion, benchProject, strings.Join(endpoints, ", "))
 }
 
 func (s *setup) close() {
 	s.metrics.Close()
+	_ = s.ex.Stop(context.Background())
 	s.apiSrv.Close()
 	_ = s.sim.Close()
 }

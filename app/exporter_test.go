@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -18,8 +18,8 @@ import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 const (
@@ -116,13 +116,13 @@ func quoteAll(ss []string) []string {
 
 func all(url string) func(string) string { return func(string) string { return url } }
 
-func newTestExporter(t *testing.T) *exporter {
+func newTestExporter(t *testing.T) *Exporter {
 	t.Helper()
-	ex := newExporter(t.Context(), collector.NewExporterMetrics(prometheus.NewRegistry()), log.NewNopLogger())
+	ex := New(t.Context(), selfmetrics.New(prometheus.NewRegistry()), log.NewNopLogger())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()
-		if err := ex.stop(ctx); err != nil {
+		if err := ex.Stop(ctx); err != nil {
 			t.Error(err)
 		}
 	})
@@ -140,7 +140,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func watching(ex *exporter, id string) bool {
+func watching(ex *Exporter, id string) bool {
 	for _, j := range ex.collector.Snapshot() {
 		if j.JobID == id {
 			return true
@@ -197,7 +197,7 @@ func TestReloadRetargetsDiscovery(t *testing.T) {
 			a, b := newFakeCloud(t), newFakeCloud(t)
 			ex := newTestExporter(t)
 			ep, proxy := tc.before(a, b)
-			if err := ex.apply(testConfig(t, ep, proxy), os.Getenv); err != nil {
+			if err := ex.Apply(testConfig(t, ep, proxy), os.Getenv); err != nil {
 				t.Fatal(err)
 			}
 			eventually(t, "the CTS job is watched", func() bool { return watching(ex, ctsJobID) })
@@ -208,7 +208,7 @@ func TestReloadRetargetsDiscovery(t *testing.T) {
 			ctsBefore, _ := tc.ctsAfter(a, b).calls()
 
 			ep, proxy = tc.after(a, b)
-			if err := ex.apply(testConfig(t, ep, proxy), os.Getenv); err != nil {
+			if err := ex.Apply(testConfig(t, ep, proxy), os.Getenv); err != nil {
 				t.Fatal(err)
 			}
 			ex.collector.Refresh(t.Context())
@@ -235,12 +235,12 @@ func TestReloadUnchanged(t *testing.T) {
 	cfg := func() *config.Config {
 		return testConfig(t, func(s string) string { return "http://" + s + ".example.invalid" }, a.URL)
 	}
-	if err := ex.apply(cfg(), os.Getenv); err != nil {
+	if err := ex.Apply(cfg(), os.Getenv); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the CTS job is watched", func() bool { return watching(ex, ctsJobID) })
 	client, sources := ex.client, ex.discovery.Sources()
-	if err := ex.apply(cfg(), os.Getenv); err != nil {
+	if err := ex.Apply(cfg(), os.Getenv); err != nil {
 		t.Fatal(err)
 	}
 	if ex.client != client {
@@ -283,8 +283,8 @@ projects:
 		}
 		return c
 	}
-	ex := newExporter(t.Context(), collector.NewExporterMetrics(prometheus.NewRegistry()), log.NewNopLogger())
-	if err := ex.apply(cfg(filepath.Join(dir, "*.yml")), os.Getenv); err != nil {
+	ex := New(t.Context(), selfmetrics.New(prometheus.NewRegistry()), log.NewNopLogger())
+	if err := ex.Apply(cfg(filepath.Join(dir, "*.yml")), os.Getenv); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the regular file's job is watched", func() bool { return watching(ex, fileJobID) })
@@ -292,12 +292,12 @@ projects:
 	done := make(chan error, 1)
 	go func() {
 		// A changed glob restarts the file source; then everything stops.
-		err := ex.apply(cfg(filepath.Join(dir, "*.yml"), filepath.Join(dir, "*.json")), os.Getenv)
-		_ = ex.configText()
+		err := ex.Apply(cfg(filepath.Join(dir, "*.yml"), filepath.Join(dir, "*.json")), os.Getenv)
+		_ = ex.ConfigText()
 		if err == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 			defer cancel()
-			err = ex.stop(ctx)
+			err = ex.Stop(ctx)
 		}
 		done <- err
 	}()
@@ -331,7 +331,7 @@ func TestShutdownBounded(t *testing.T) {
 		}
 	}()
 	<-started
-	ex := newExporter(t.Context(), collector.NewExporterMetrics(prometheus.NewRegistry()), log.NewNopLogger())
+	ex := New(t.Context(), selfmetrics.New(prometheus.NewRegistry()), log.NewNopLogger())
 	done := make(chan int, 1)
 	go func() { done <- shutdown(srv.Config, ex, 100*time.Millisecond, log.NewNopLogger()) }()
 	select {

@@ -1,11 +1,9 @@
-package main
+package app
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -59,20 +57,5 @@ func TestSelfPullLikePrometheus(t *testing.T) {
 	}
 	if !strings.Contains(h.Get("User-Agent"), "demo") {
 		t.Errorf("User-Agent %q does not tell the demo's pull from Prometheus", h.Get("User-Agent"))
-	}
-}
-
-// TestConfigCheckWithoutFile: --config.check of a missing file offers the two ways forward a plain start
-// offers, not only "no such file or directory".
-func TestConfigCheckWithoutFile(t *testing.T) {
-	var out bytes.Buffer
-	missing := filepath.Join(t.TempDir(), "huaweicloud-job-exporter.yml")
-	if code := run([]string{"--config.check", "--config.file=" + missing}, &out); code != 1 {
-		t.Fatalf("exit %d, want 1:\n%s", code, out.String())
-	}
-	for _, want := range []string{"no such file", "Two ways forward", "--demo"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, out.String())
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"fmt"
@@ -6,11 +6,11 @@ import (
 	"strings"
 )
 
-// shardFlags are --shard.index, --shard.count and --shard.from-pod-name as given.
-type shardFlags struct {
-	index, count int
-	indexSet     bool
-	fromPodName  bool
+// ShardFlags are --shard.index, --shard.count and --shard.from-pod-name as given.
+type ShardFlags struct {
+	Index, Count int
+	IndexSet     bool // --shard.index was given
+	FromPodName  bool
 }
 
 // podNameEnv is the variable a StatefulSet pod gets its own name in (the Downward API's
@@ -20,13 +20,13 @@ const podNameEnv = "POD_NAME"
 // resolve returns the shard this replica owns: the flags, or with --shard.from-pod-name the ordinal of
 // a StatefulSet pod (the number after the last '-' of its name, "hje-3" is 3), so that one pod template
 // serves every replica. Each error names the flag to fix.
-func (f shardFlags) resolve(getenv func(string) string) (index, count int, err error) {
-	index, count = f.index, f.count
+func (f ShardFlags) resolve(getenv func(string) string) (index, count int, err error) {
+	index, count = f.Index, f.Count
 	if count < 1 {
 		return 0, 0, fmt.Errorf("--shard.count must be at least 1 (got %d)", count)
 	}
-	if f.fromPodName {
-		if f.indexSet {
+	if f.FromPodName {
+		if f.IndexSet {
 			return 0, 0, fmt.Errorf("--shard.index and --shard.from-pod-name exclude each other: the pod name gives the index")
 		}
 		pod := getenv(podNameEnv)

@@ -1,11 +1,11 @@
-package main
+package app
 
 import (
 	"sync/atomic"
 
-	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/discovery"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/web"
 )
 
@@ -18,16 +18,16 @@ type pageState struct {
 
 type appliedState struct {
 	client      *huaweicloud.Client
-	credentials []collector.CredentialsEntry
+	credentials []selfmetrics.CredentialsEntry
 }
 
-func (s *pageState) set(client *huaweicloud.Client, creds []collector.CredentialsEntry) {
+func (s *pageState) set(client *huaweicloud.Client, creds []selfmetrics.CredentialsEntry) {
 	s.applied.Store(&appliedState{client: client, credentials: creds})
 }
 
 // status is the web.Status of e: its discovery sources, each project's credentials and the client's
 // authentication and permission failures.
-func (e *exporter) status() web.Status {
+func (e *Exporter) status() web.Status {
 	var st web.Status
 	if e.sources != nil {
 		st.Discovery = e.sources.State(e.discovery.Sources())

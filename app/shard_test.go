@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"testing"
@@ -15,29 +15,29 @@ func TestShardFlags(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name         string
-		flags        shardFlags
+		flags        ShardFlags
 		pod          string
 		index, count int
 		err          string
 	}{
-		{name: "unsharded", flags: shardFlags{count: 1}, index: 0, count: 1},
-		{name: "explicit", flags: shardFlags{index: 2, count: 3, indexSet: true}, index: 2, count: 3},
-		{name: "index too high", flags: shardFlags{index: 3, count: 3, indexSet: true},
+		{name: "unsharded", flags: ShardFlags{Count: 1}, index: 0, count: 1},
+		{name: "explicit", flags: ShardFlags{Index: 2, Count: 3, IndexSet: true}, index: 2, count: 3},
+		{name: "index too high", flags: ShardFlags{Index: 3, Count: 3, IndexSet: true},
 			err: "--shard.index must be between 0 and --shard.count-1=2 (got 3)"},
-		{name: "negative index", flags: shardFlags{index: -1, count: 3, indexSet: true},
+		{name: "negative index", flags: ShardFlags{Index: -1, Count: 3, IndexSet: true},
 			err: "--shard.index must be between 0 and --shard.count-1=2 (got -1)"},
-		{name: "zero count", flags: shardFlags{count: 0}, err: "--shard.count must be at least 1 (got 0)"},
-		{name: "from pod name", flags: shardFlags{count: 4, fromPodName: true}, pod: "huaweicloud-job-exporter-3", index: 3, count: 4},
-		{name: "pod zero", flags: shardFlags{count: 2, fromPodName: true}, pod: "hje-0", index: 0, count: 2},
-		{name: "pod ordinal too high", flags: shardFlags{count: 2, fromPodName: true}, pod: "hje-2",
+		{name: "zero count", flags: ShardFlags{Count: 0}, err: "--shard.count must be at least 1 (got 0)"},
+		{name: "from pod name", flags: ShardFlags{Count: 4, FromPodName: true}, pod: "huaweicloud-job-exporter-3", index: 3, count: 4},
+		{name: "pod zero", flags: ShardFlags{Count: 2, FromPodName: true}, pod: "hje-0", index: 0, count: 2},
+		{name: "pod ordinal too high", flags: ShardFlags{Count: 2, FromPodName: true}, pod: "hje-2",
 			err: `--shard.from-pod-name: pod ordinal 2 (POD_NAME="hje-2") is not below --shard.count=2: set --shard.count to the StatefulSet's replicas`},
-		{name: "deployment pod", flags: shardFlags{count: 2, fromPodName: true}, pod: "hje-7d9f8c6b5-x2x9q",
+		{name: "deployment pod", flags: ShardFlags{Count: 2, FromPodName: true}, pod: "hje-7d9f8c6b5-x2x9q",
 			err: `--shard.from-pod-name: POD_NAME="hje-7d9f8c6b5-x2x9q" does not end in -<ordinal> like a StatefulSet pod`},
-		{name: "no dash", flags: shardFlags{count: 2, fromPodName: true}, pod: "3",
+		{name: "no dash", flags: ShardFlags{Count: 2, FromPodName: true}, pod: "3",
 			err: `--shard.from-pod-name: POD_NAME="3" does not end in -<ordinal> like a StatefulSet pod`},
-		{name: "no pod name", flags: shardFlags{count: 2, fromPodName: true},
+		{name: "no pod name", flags: ShardFlags{Count: 2, FromPodName: true},
 			err: "--shard.from-pod-name: environment variable POD_NAME is empty (set it from the Downward API's metadata.name)"},
-		{name: "both", flags: shardFlags{index: 1, count: 2, indexSet: true, fromPodName: true}, pod: "hje-1",
+		{name: "both", flags: ShardFlags{Index: 1, Count: 2, IndexSet: true, FromPodName: true}, pod: "hje-1",
 			err: "--shard.index and --shard.from-pod-name exclude each other: the pod name gives the index"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

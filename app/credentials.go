@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"fmt"
@@ -14,7 +14,7 @@ import (
 // configuration when the source did not change (so temporary credentials and their refresh state
 // survive a reload). It reads credential files but calls no network: metadata and IAM are asked on the
 // first request.
-func (e *exporter) projectCredentials(cfg *config.Config, i int, getenv func(string) string) (huaweicloud.CredentialsProvider, huaweicloud.CredentialsConfig, error) {
+func (e *Exporter) projectCredentials(cfg *config.Config, i int, getenv func(string) string) (huaweicloud.CredentialsProvider, huaweicloud.CredentialsConfig, error) {
 	cc, err := cfg.CredentialsSource(i, getenv)
 	if err != nil {
 		return nil, cc, err
@@ -34,10 +34,10 @@ func (e *exporter) projectCredentials(cfg *config.Config, i int, getenv func(str
 	return p, cc, nil
 }
 
-// checkCredentials logs where each project's credentials will come from, for --config.check, and
+// CheckCredentials logs where each project's credentials will come from, for --config.check, and
 // returns the error start-up would refuse the config with. It reads the environment and files, never the
 // network.
-func checkCredentials(cfg *config.Config, getenv func(string) string, logger log.Logger) error {
+func CheckCredentials(cfg *config.Config, getenv func(string) string, logger log.Logger) error {
 	lines, err := cfg.CheckCredentials(getenv)
 	for _, l := range lines {
 		level.Info(logger).Log("msg", "credentials", "project", l)

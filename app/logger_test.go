@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -13,9 +13,9 @@ import (
 // Both loggers of the process, ours and the bridge exporter-toolkit logs through, must write the classic
 // exporter line, or operators' log parsers see two kinds of line in one stream.
 func TestLoggersWriteOneLineShape(t *testing.T) {
-	classic := regexp.MustCompile(`^ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z caller=main_test\.go:\d+ level=(info|warn) msg=`)
+	classic := regexp.MustCompile(`^ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z caller=logger_test\.go:\d+ level=(info|warn) msg=`)
 	var buf bytes.Buffer
-	logger, slogger := newLoggers(&buf, "info", "logfmt")
+	logger, slogger := NewLoggers(&buf, "info", "logfmt")
 	level.Info(logger).Log("msg", "from go-kit", "k", "v")
 	slogger.Info("from slog", "address", "127.0.0.1:9999")
 	slogger.Warn("with attrs", "n", 3)
@@ -34,7 +34,7 @@ func TestLoggersWriteOneLineShape(t *testing.T) {
 
 func TestLoggersJSON(t *testing.T) {
 	var buf bytes.Buffer
-	logger, slogger := newLoggers(&buf, "debug", "json")
+	logger, slogger := NewLoggers(&buf, "debug", "json")
 	level.Debug(logger).Log("msg", "a")
 	slogger.Debug("b")
 	dec := json.NewDecoder(&buf)

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"fmt"
@@ -11,13 +11,13 @@ import (
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fileread"
 )
 
-// serverLimits bound what HTTP clients can make the exporter hold (issue 22 item 5): only
+// ServerLimits bound what HTTP clients can make the exporter hold (issue 22 item 5): only
 // ReadHeaderTimeout was set, and 15,000 idle keep-alive connections took RSS from 17 to 307 MB, 200
 // unfinished 1 MB headers to 336 MB.
-type serverLimits struct {
-	maxConnections int           // open connections at once; past it, an idle one is closed for a new one
-	idleTimeout    time.Duration // a keep-alive connection with no request for this long is closed
-	maxHeaderBytes int           // the request line and headers of one request
+type ServerLimits struct {
+	MaxConnections int           // open connections at once; past it, an idle one is closed for a new one
+	IdleTimeout    time.Duration // a keep-alive connection with no request for this long is closed
+	MaxHeaderBytes int           // the request line and headers of one request
 }
 
 // Defaults of the --web.* limit flags. Prometheus' own --web.max-connections is 512: a few scrapers, a
@@ -25,34 +25,34 @@ type serverLimits struct {
 // (1 m), so Prometheus keeps reusing its connection. Prometheus sends well under 1 KiB of headers and a
 // browser a few KiB; 16 KiB is Apache's and nginx' order of magnitude, against Go's 1 MiB.
 const (
-	defaultMaxConnections = "512"
-	defaultIdleTimeout    = "2m"
-	defaultMaxHeaderBytes = "16KiB"
+	DefaultMaxConnections = "512"
+	DefaultIdleTimeout    = "2m"
+	DefaultMaxHeaderBytes = "16KiB"
 )
 
-// checkServerFlags refuses limits that would leave the server without one.
-func checkServerFlags(maxConns int, idle time.Duration, maxHeader int64) error {
+// Check refuses limits that would leave the server without one; the error names the flag.
+func (l ServerLimits) Check() error {
 	switch {
-	case maxConns < 0:
-		return fmt.Errorf("--web.max-connections must be 0 (no limit) or more, got %d", maxConns)
-	case idle <= 0:
-		return fmt.Errorf("--web.idle-timeout must be greater than 0, got %v", idle)
-	case maxHeader < 1<<10 || maxHeader > 1<<20:
-		return fmt.Errorf("--web.max-header-bytes must be between 1KiB and 1MiB, got %d bytes", maxHeader)
+	case l.MaxConnections < 0:
+		return fmt.Errorf("--web.max-connections must be 0 (no limit) or more, got %d", l.MaxConnections)
+	case l.IdleTimeout <= 0:
+		return fmt.Errorf("--web.idle-timeout must be greater than 0, got %v", l.IdleTimeout)
+	case l.MaxHeaderBytes < 1<<10 || l.MaxHeaderBytes > 1<<20:
+		return fmt.Errorf("--web.max-header-bytes must be between 1KiB and 1MiB, got %d bytes", l.MaxHeaderBytes)
 	}
 	return nil
 }
 
 // newServer is the exporter's HTTP server with limits applied.
-func newServer(h http.Handler, l serverLimits) *http.Server {
+func newServer(h http.Handler, l ServerLimits) *http.Server {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       l.idleTimeout,
-		MaxHeaderBytes:    l.maxHeaderBytes,
+		IdleTimeout:       l.IdleTimeout,
+		MaxHeaderBytes:    l.MaxHeaderBytes,
 	}
-	if l.maxConnections > 0 {
-		cl := &connLimit{max: l.maxConnections, conns: map[net.Conn]http.ConnState{}}
+	if l.MaxConnections > 0 {
+		cl := &connLimit{max: l.MaxConnections, conns: map[net.Conn]http.ConnState{}}
 		srv.ConnState = cl.track
 	}
 	return srv

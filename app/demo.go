@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -80,7 +80,7 @@ func (d *demoCloud) Close() {
 // default scrape_timeout), sent in the header Prometheus sends it in. Jobs are queried only on pulls,
 // so without this a demo opened in a browser, with no Prometheus running, shows jobs never asked.
 const (
-	demoPullInterval = 15 * time.Second
+	DemoPullInterval = 15 * time.Second
 	demoPullTimeout  = 10 * time.Second
 )
 

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -18,10 +18,10 @@ import (
 // healthcheckTimeout bounds the whole probe, below Docker's default HEALTHCHECK timeout of 30 s.
 const healthcheckTimeout = 5 * time.Second
 
-// probeHealth is --healthcheck: the distroless image has no shell, curl or wget, so Docker's HEALTHCHECK
+// ProbeHealth is --healthcheck: the distroless image has no shell, curl or wget, so Docker's HEALTHCHECK
 // and compose's healthcheck run the binary itself. It GETs /-/healthy of the exporter at the first
 // listen address (or url) and returns the exit code: 0 if the exporter answered 200, 1 otherwise.
-func probeHealth(url string, listen []string, webConfigFile string, stderr io.Writer) int {
+func ProbeHealth(url string, listen []string, webConfigFile string, stderr io.Writer) int {
 	useTLS, basicAuth, err := webConfigSettings(webConfigFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "huaweicloud-job-exporter: healthcheck: --web.config.file: %v\n", err)
