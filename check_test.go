@@ -11,8 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/app"
-	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 const minimalConfig = `projects:
@@ -93,7 +93,7 @@ func TestConfigCheckResolvesCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ex := app.New(t.Context(), collector.NewExporterMetrics(prometheus.NewRegistry()), log.NewNopLogger())
+			ex := app.New(t.Context(), selfmetrics.New(prometheus.NewRegistry()), log.NewNopLogger())
 			defer func() { _ = ex.Stop(t.Context()) }()
 			applyErr := ex.Apply(cfg, os.Getenv)
 			if applyErr == nil || !strings.Contains(out.String(), applyErr.Error()) {

@@ -21,8 +21,8 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/app"
-	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 // The fault matrix of issue #8: one row per way production breaks the exporter, each run through the
@@ -157,7 +157,7 @@ func fmConfig(t *testing.T, url, evsURL string, jobs [][2]string, extra string) 
 func newFMHarness(t *testing.T, cfg *config.Config) *fmHarness {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	m := collector.NewExporterMetrics(reg)
+	m := selfmetrics.New(reg)
 	ex := app.New(context.Background(), m, log.NewNopLogger())
 	if err := ex.Apply(cfg, os.Getenv); err != nil {
 		t.Fatal(err)

@@ -17,8 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/app"
-	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 // BenchmarkSteadyPullOnDefaults measures issue 19's figure: the wall time of a steady pull of 1,000
@@ -124,7 +124,7 @@ func newFlowBench(b *testing.B, n int, latency time.Duration) *flowBench {
 		b.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	ex := app.New(context.Background(), collector.NewExporterMetrics(reg), log.NewNopLogger())
+	ex := app.New(context.Background(), selfmetrics.New(reg), log.NewNopLogger())
 	if err := ex.Apply(cfg, os.Getenv); err != nil {
 		b.Fatal(err)
 	}

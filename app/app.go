@@ -24,6 +24,7 @@ import (
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 // Options are the command line's settings of the application.
@@ -65,7 +66,7 @@ func Check(o Options, logger log.Logger, stderr io.Writer) int {
 	}
 	if err != nil {
 		level.Error(logger).Log("msg", "invalid configuration", "file", o.ConfigFile, "err", err)
-		if errors.Is(err, config.ErrNoCredentials) {
+		if errors.Is(err, config.ErrCredentialsNotConfigured) {
 			fmt.Fprintln(stderr, noCredentialsHelp)
 		}
 		return 1
@@ -140,7 +141,7 @@ func openSource(ctx context.Context, o Options, logger log.Logger) (source, erro
 type app struct {
 	ex      *Exporter
 	selfReg *prometheus.Registry // the exporter's own metrics, /exporter-metrics
-	metrics *collector.ExporterMetrics
+	metrics *selfmetrics.Metrics
 	src     source
 	logger  log.Logger
 	reloads chan chan error // to reloadLoop
@@ -157,11 +158,11 @@ func start(ctx context.Context, src source, logger log.Logger, stderr io.Writer,
 		return nil, err
 	}
 	selfReg := prometheus.NewRegistry()
-	metrics := collector.NewExporterMetrics(selfReg)
+	metrics := selfmetrics.New(selfReg)
 	ex := New(ctx, metrics, logger, WithCollectorOptions(opts...))
 	if err := ex.Apply(cfg, os.Getenv); err != nil {
 		level.Error(logger).Log("msg", "cannot use configuration", "file", src.name, "err", err)
-		if errors.Is(err, config.ErrNoCredentials) {
+		if errors.Is(err, config.ErrCredentialsNotConfigured) {
 			fmt.Fprintln(stderr, noCredentialsHelp)
 		}
 		return nil, err

@@ -22,9 +22,9 @@ func (e *Exporter) projectCredentials(cfg *config.Config, i int, getenv func(str
 	field := cfg.CredentialsField(i)
 	if !cc.Complete() {
 		if field == "environment" {
-			return nil, cc, fmt.Errorf("projects[%d]: %w: set credentials in the config file or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK", i, config.ErrNoCredentials)
+			return nil, cc, fmt.Errorf("projects[%d]: %w: set credentials in the config file or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK", i, config.ErrCredentialsNotConfigured)
 		}
-		return nil, cc, fmt.Errorf("%s: %w: the %s source is incomplete", field, config.ErrNoCredentials, cc.Source)
+		return nil, cc, fmt.Errorf("%s: %w: the %s source is incomplete", field, config.ErrCredentialsNotConfigured, cc.Source)
 	}
 	p, err := e.credentials.Provider(cc)
 	if err != nil {

@@ -16,9 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 // Every secret of every source, each marked so a leak is found by grep.
@@ -119,7 +119,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		t.Fatalf("--config.check failed: %v\n%s", err, logs.String())
 	}
 	reg := prometheus.NewRegistry()
-	ex := New(t.Context(), collector.NewExporterMetrics(reg), logger)
+	ex := New(t.Context(), selfmetrics.New(reg), logger)
 	if err := ex.Apply(cfg, noEnv); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/discovery"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 // fileDiscoveryInterval is how often job-id files are read.
@@ -30,7 +31,7 @@ const fileDiscoveryInterval = 30 * time.Second
 // a source. So a stuck read can hold up at most the reload that does it, never /metrics, /config or
 // shutdown.
 type Exporter struct {
-	metrics   *collector.ExporterMetrics
+	metrics   *selfmetrics.Metrics
 	logger    log.Logger
 	collector *collector.Collector
 	discovery *discovery.Manager
@@ -43,7 +44,7 @@ type Exporter struct {
 	clientOpts []huaweicloud.Option    // flow control of the client, after its user agent and observer
 
 	credentials        *huaweicloud.CredentialsProviders
-	credentialsMetrics *collector.CredentialsCollector
+	credentialsMetrics *selfmetrics.CredentialsCollector
 
 	pageState // what the landing page shows above the table (status.go)
 }
@@ -70,7 +71,7 @@ func WithClientOptions(opts ...huaweicloud.Option) Option {
 
 // New returns an Exporter with nothing to watch yet; its discovery sources run until ctx ends or Stop
 // is called. metrics are the self-metrics the collector, the client and discovery report to.
-func New(ctx context.Context, metrics *collector.ExporterMetrics, logger log.Logger, opts ...Option) *Exporter {
+func New(ctx context.Context, metrics *selfmetrics.Metrics, logger log.Logger, opts ...Option) *Exporter {
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
@@ -90,7 +91,7 @@ func New(ctx context.Context, metrics *collector.ExporterMetrics, logger log.Log
 		pageState:  pageState{sources: states},
 
 		credentials:        huaweicloud.NewCredentialsProviders(huaweicloud.WithProviderLogger(log.With(logger, "component", "credentials"))),
-		credentialsMetrics: collector.NewCredentialsCollector(),
+		credentialsMetrics: selfmetrics.NewCredentialsCollector(),
 	}
 }
 
@@ -99,7 +100,7 @@ type plan struct {
 	projects    []projectTargets
 	jobs        []collector.WatchedJob // the config's own jobs
 	targets     []huaweicloud.Target   // every (project, job service), for the self-metrics' labels
-	credEntries []collector.CredentialsEntry
+	credEntries []selfmetrics.CredentialsEntry
 	credConfigs []huaweicloud.CredentialsConfig
 }
 
@@ -145,7 +146,7 @@ func (e *Exporter) plan(cfg *config.Config, getenv func(string) string) (plan, e
 		if err != nil {
 			return plan{}, err
 		}
-		p.credEntries = append(p.credEntries, collector.CredentialsEntry{ProjectID: proj.ProjectID, Region: proj.Region, Provider: provider})
+		p.credEntries = append(p.credEntries, selfmetrics.CredentialsEntry{ProjectID: proj.ProjectID, Region: proj.Region, Provider: provider})
 		p.credConfigs = append(p.credConfigs, cc)
 		target := func(s huaweicloud.Service) huaweicloud.Target {
 			return huaweicloud.Target{Service: s, Region: proj.Region, ProjectID: proj.ProjectID, Endpoint: cfg.Endpoint(i, s), Provider: provider,

@@ -18,10 +18,9 @@ import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
-
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/testkit"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 const (
@@ -120,7 +119,7 @@ func all(url string) func(string) string { return func(string) string { return u
 
 func newTestExporter(t *testing.T) *Exporter {
 	t.Helper()
-	ex := New(t.Context(), collector.NewExporterMetrics(prometheus.NewRegistry()), log.NewNopLogger())
+	ex := New(t.Context(), selfmetrics.New(prometheus.NewRegistry()), log.NewNopLogger())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()
@@ -279,7 +278,7 @@ projects:
 		}
 		return c
 	}
-	ex := New(t.Context(), collector.NewExporterMetrics(prometheus.NewRegistry()), log.NewNopLogger())
+	ex := New(t.Context(), selfmetrics.New(prometheus.NewRegistry()), log.NewNopLogger())
 	if err := ex.Apply(cfg(filepath.Join(dir, "*.yml")), os.Getenv); err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +326,7 @@ func TestShutdownBounded(t *testing.T) {
 		}
 	}()
 	<-started
-	ex := New(t.Context(), collector.NewExporterMetrics(prometheus.NewRegistry()), log.NewNopLogger())
+	ex := New(t.Context(), selfmetrics.New(prometheus.NewRegistry()), log.NewNopLogger())
 	done := make(chan int, 1)
 	go func() { done <- shutdown(srv.Config, ex, 100*time.Millisecond, log.NewNopLogger()) }()
 	select {

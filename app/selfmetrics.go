@@ -10,7 +10,7 @@ import (
 const exporterName = "huaweicloud_job_exporter"
 
 // RegisterSelfMetrics registers on reg, the exporter's own registry (/exporter-metrics and /metrics),
-// every collector of self-metrics besides collector.ExporterMetrics, which registers itself: build info,
+// every collector of self-metrics besides selfmetrics.Metrics, which registers itself: build info,
 // the Go runtime, the process, and ex's watched jobs, shard, credentials, watch cap and job-type
 // history. A new self-metrics collector is one more line here.
 func RegisterSelfMetrics(reg prometheus.Registerer, ex *Exporter) {

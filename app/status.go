@@ -3,9 +3,9 @@ package app
 import (
 	"sync/atomic"
 
-	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/discovery"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/web"
 )
 
@@ -18,10 +18,10 @@ type pageState struct {
 
 type appliedState struct {
 	client      *huaweicloud.Client
-	credentials []collector.CredentialsEntry
+	credentials []selfmetrics.CredentialsEntry
 }
 
-func (s *pageState) set(client *huaweicloud.Client, creds []collector.CredentialsEntry) {
+func (s *pageState) set(client *huaweicloud.Client, creds []selfmetrics.CredentialsEntry) {
 	s.applied.Store(&appliedState{client: client, credentials: creds})
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 // maxFutureSkew is how far ahead of the exporter's clock a job's begin_time or end_time may lie and still
@@ -16,8 +17,9 @@ import (
 // final_job_ttl (the rules count 24 hours from end_time).
 const maxFutureSkew = 5 * time.Minute
 
-// futureFields are the fields clampFuture may change, the values of the counter's field label.
-var futureFields = []string{"begin_time", "end_time"}
+// futureFields are the fields clampFuture may change, in the order of its loop; the values of the
+// counter's field label.
+var futureFields = selfmetrics.FutureFields
 
 // clampFuture replaces a begin_time or end_time more than maxFutureSkew ahead of now (the time of the
 // answer) with now: the job was seen begun or finished at now, so it did not begin or end later. The
@@ -36,7 +38,7 @@ func (c *Collector) clampFuture(e *entry, job *huaweicloud.Job, now time.Time) {
 			e.futureLogged |= bit
 			kv = append(kv, futureFields[i], t.UTC().Format(time.RFC3339))
 			if c.metrics != nil {
-				c.metrics.futureTimes.WithLabelValues(string(e.target.Service), e.target.Region, futureFields[i]).Inc()
+				c.metrics.FutureTimeClamped(e.target.Service, e.target.Region, futureFields[i])
 			}
 		}
 		*t = now

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fakeclock"
 )
@@ -40,7 +39,7 @@ func TestFutureTimesAreClamped(t *testing.T) {
 			}
 			g.set("a", j, nil)
 			var logs bytes.Buffer
-			m := NewExporterMetrics(prometheus.NewRegistry())
+			m, self := newSelfMetrics()
 			c := New(g, Options{Concurrency: 1, FinalJobTTL: 24 * time.Hour}, log.NewLogfmtLogger(&logs), WithMetrics(m), WithClock(clk.Now))
 			c.SetJobs(ConfigSource, watched("a"))
 			for range 3 { // a running job is asked again: still counted and logged once
@@ -57,7 +56,7 @@ func TestFutureTimesAreClamped(t *testing.T) {
 				}
 			}
 			for field, want := range map[string]float64{"begin_time": tt.wantBeginN, "end_time": tt.wantN} {
-				if v := counterValue(t, m.futureTimes.WithLabelValues("ecs", "ap-southeast-1", field)); v != want {
+				if v := self.value(t, "future_timestamps_clamped_total", "service", "ecs", "region", "ap-southeast-1", "field", field); v != want {
 					t.Errorf("future_timestamps_clamped_total{field=%q} = %v, want %v", field, v, want)
 				}
 			}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/labeltext"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 // JobGetter is the part of the API client the collector needs; tests substitute a fake.
@@ -101,7 +103,7 @@ const (
 type Collector struct {
 	getter  JobGetter
 	logger  log.Logger
-	metrics *ExporterMetrics
+	metrics *selfmetrics.Metrics
 	now     func() time.Time
 	// waitHook runs when a Refresh starts waiting for queries another Refresh owns; tests use it to
 	// overlap two scrapes deterministically.
@@ -180,7 +182,7 @@ type Option func(*Collector)
 func WithClock(now func() time.Time) Option { return func(c *Collector) { c.now = now } }
 
 // WithMetrics makes the collector account its queries in m.
-func WithMetrics(m *ExporterMetrics) Option { return func(c *Collector) { c.metrics = m } }
+func WithMetrics(m *selfmetrics.Metrics) Option { return func(c *Collector) { c.metrics = m } }
 
 // New returns a Collector that queries jobs through getter.
 func New(getter JobGetter, opts Options, logger log.Logger, options ...Option) *Collector {
@@ -451,13 +453,9 @@ func (t *tally) add(reason string) {
 func (c *Collector) endPull(start time.Time, t *tally) {
 	now := c.now()
 	if c.metrics != nil {
-		c.metrics.scrapeDuration.Set(now.Sub(start).Seconds())
-		for reason, n := range t.deferred {
-			c.metrics.queriesDeferred.WithLabelValues(reason).Add(float64(n))
-		}
 		age, unanswered := c.freshness(now)
-		c.metrics.oldestAnswerAge.Set(age.Seconds())
-		c.metrics.unansweredJobs.Set(float64(unanswered))
+		c.metrics.ObservePull(selfmetrics.Pull{Duration: now.Sub(start), Deferred: t.deferred,
+			OldestAnswerAge: age, Unanswered: unanswered})
 	}
 	if len(t.deferred) == 0 {
 		return
@@ -723,7 +721,7 @@ func (c *Collector) record(e *entry, job *huaweicloud.Job, err error) {
 		reason = huaweicloud.ReasonTimeout
 	}
 	if c.metrics != nil {
-		c.metrics.queryFailures.WithLabelValues(string(w.Target.Service), w.Target.Region, w.Target.ProjectID, reason).Inc()
+		c.metrics.QueryFailed(w.Target.Service, w.Target.Region, w.Target.ProjectID, reason)
 	}
 	changed := e.ok || e.lastReason != reason
 	e.ok, e.lastErr, e.lastReason = false, err, reason
@@ -737,7 +735,7 @@ func (c *Collector) record(e *entry, job *huaweicloud.Job, err error) {
 		lvl = level.Warn
 	}
 	kv := []any{"msg", "job query failed", "service", w.Target.Service, "region", w.Target.Region,
-		"project_id", w.Target.ProjectID, "job_id", w.JobID, "reason", reason, "err", truncate(err.Error(), maxLoggedErrLen)}
+		"project_id", w.Target.ProjectID, "job_id", w.JobID, "reason", reason, "err", labeltext.Truncate(err.Error(), maxLoggedErrLen)}
 	kv = append(kv, queryHint(w.Target, reason, err, e.fromConfig)...)
 	lvl(c.logger).Log(kv...)
 }
@@ -766,7 +764,7 @@ func (c *Collector) notFound(e *entry, now time.Time) bool {
 		}
 		e.dropped = true
 		if c.metrics != nil {
-			c.metrics.discoveredDropped.WithLabelValues(service, region, e.source).Inc()
+			c.metrics.DiscoveredDropped(w.Target.Service, region, e.source)
 		}
 		level.Debug(c.logger).Log("msg", "discovered job unknown to the API; dropped", "service", service, "region", region,
 			"project_id", w.Target.ProjectID, "job_id", w.JobID, "source", e.source)
@@ -779,7 +777,7 @@ func (c *Collector) notFound(e *entry, now time.Time) bool {
 	// as vanished (an alert can page on it), retired after FinalJobTTL like a final job.
 	e.vanished, e.finalAt = true, unixNanos(now)
 	if c.metrics != nil {
-		c.metrics.jobsVanished.WithLabelValues(service, region).Inc()
+		c.metrics.JobVanished(w.Target.Service, region)
 	}
 	level.Warn(c.logger).Log("msg", "unfinished job no longer known to the API; its outcome is unknown", "service", service,
 		"region", region, "project_id", w.Target.ProjectID, "job_id", w.JobID, "last_status", e.job.Status,
@@ -827,7 +825,7 @@ func (c *Collector) Snapshot() []JobState {
 			Dropped:      e.dropped,
 		}
 		if e.lastErr != nil {
-			s.LastError = truncate(e.lastErr.Error(), maxLoggedErrLen)
+			s.LastError = labeltext.Truncate(e.lastErr.Error(), maxLoggedErrLen)
 		}
 		if j := e.job; j != nil {
 			s.JobType, s.Status, s.BeginTime, s.EndTime = j.JobType, j.Status, j.BeginTime, j.EndTime
@@ -847,21 +845,21 @@ func (c *Collector) Snapshot() []JobState {
 	return out
 }
 
-// sanitize returns a copy of job whose texts are label-safe (see cut), counting each text that had to be
+// sanitize returns a copy of job whose texts are label-safe (see labeltext), counting each text that had to be
 // cut, so the exposition writes them as they are. Called with c.mu held, once per answer, not per scrape.
 func (c *Collector) sanitize(job *huaweicloud.Job) *huaweicloud.Job {
 	j := *job
 	if c.metrics != nil {
 		for _, field := range job.Truncated {
-			c.metrics.truncatedValues.WithLabelValues(field).Inc()
+			c.metrics.ValueTruncated(field)
 		}
 	}
 	j.Truncated = nil // counted; not kept with the answer
 	fix := func(field string, s *string, n int) {
 		var cutShort bool
-		*s, cutShort = cut(*s, n)
+		*s, cutShort = labeltext.Cut(*s, n)
 		if cutShort && c.metrics != nil {
-			c.metrics.truncatedValues.WithLabelValues(field).Inc()
+			c.metrics.ValueTruncated(field)
 		}
 	}
 	fix("status", &j.Status, maxStatusLen)

@@ -348,15 +348,6 @@ func TestScrapeTimeout(t *testing.T) {
 	}
 }
 
-func TestTruncate(t *testing.T) {
-	if got := truncate("héllo\nworld", 2); got != "h" {
-		t.Errorf("truncate in the middle of a rune = %q, want %q", got, "h")
-	}
-	if got := truncate(" a\nb ", 10); got != "a b" {
-		t.Errorf("truncate newline = %q", got)
-	}
-}
-
 // budgetGetter answers RUNNING and cancels the scrape after budget answers, like a deadline or a rate
 // limit that lets only part of the jobs through.
 type budgetGetter struct {

@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 func TestHandler(t *testing.T) {
@@ -20,7 +22,7 @@ func TestHandler(t *testing.T) {
 	c := New(g, Options{Concurrency: 1, FinalJobTTL: time.Hour}, nil)
 	c.SetJobs("config", watched("a"))
 	self := prometheus.NewRegistry()
-	m := NewExporterMetrics(self)
+	m := selfmetrics.New(self)
 	m.ReloadSuccess.Set(1)
 	h := c.Handler(self, 500*time.Millisecond, func() time.Duration { return time.Second }, nil)
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fakeclock"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
 var notFoundErr = &huaweicloud.APIError{StatusCode: 400, Code: "Common.0011", Message: "Failed to query system tasks"}
@@ -58,9 +59,48 @@ next:
 	return 0, false
 }
 
-func counterValue(t *testing.T, c prometheus.Collector) float64 {
+// selfRegistry is the registry of a test's self-metrics, read back as a scrape of it would.
+type selfRegistry struct{ reg *prometheus.Registry }
+
+// newSelfMetrics returns self-metrics on a registry of their own, and that registry.
+func newSelfMetrics() (*selfmetrics.Metrics, selfRegistry) {
+	reg := prometheus.NewRegistry()
+	return selfmetrics.New(reg), selfRegistry{reg}
+}
+
+// value is the value of the series huaweicloud_job_exporter_<name> whose labels are exactly labels
+// (name, value, name, value, ...); 0 when the series does not exist (a counter never increased).
+func (s selfRegistry) value(t *testing.T, name string, labels ...string) float64 {
 	t.Helper()
-	return testutil.ToFloat64(c)
+	mfs, err := s.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for i := 0; i+1 < len(labels); i += 2 {
+		want[labels[i]] = labels[i+1]
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "huaweicloud_job_exporter_"+name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			if len(m.GetLabel()) != len(want) {
+				continue
+			}
+			for _, lp := range m.GetLabel() {
+				if v, ok := want[lp.GetName()]; !ok || v != lp.GetValue() {
+					continue next
+				}
+			}
+			if m.GetCounter() != nil {
+				return m.GetCounter().GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return 0
 }
 
 // TestNotFoundIsConfirmedBeforeAJobIsGivenUp: one not-found answer (a lagging replica, a gateway that
@@ -72,7 +112,7 @@ func TestNotFoundIsConfirmedBeforeAJobIsGivenUp(t *testing.T) {
 	g := newFakeGetter()
 	g.set("a", job("a", "RUNNING"), nil)
 	clk := fakeclock.New(t0)
-	m := NewExporterMetrics(prometheus.NewRegistry())
+	m, self := newSelfMetrics()
 	c := New(g, Options{Concurrency: 1, MinQueryInterval: 10 * time.Second, FinalJobTTL: time.Hour}, nil,
 		WithClock(clk.Now), WithMetrics(m))
 	c.SetJobs(ConfigSource, watched("a"))
@@ -121,7 +161,7 @@ func TestNotFoundIsConfirmedBeforeAJobIsGivenUp(t *testing.T) {
 	if v, _ := sample(mfs, "huaweicloud_job_duration_seconds", nil); v != wantDur {
 		t.Errorf("vanished duration = %v, want %v (frozen when last seen)", v, wantDur)
 	}
-	if v := counterValue(t, m.jobsVanished.WithLabelValues("ecs", "ap-southeast-1")); v != 1 {
+	if v := self.value(t, "jobs_vanished_total", "service", "ecs", "region", "ap-southeast-1"); v != 1 {
 		t.Errorf("jobs_vanished_total = %v, want 1", v)
 	}
 
@@ -143,7 +183,7 @@ func TestNotFoundIsConfirmedBeforeAJobIsGivenUp(t *testing.T) {
 func TestDiscoveredJobUnknownToTheAPIIsDropped(t *testing.T) {
 	g := newFakeGetter() // every id: Common.0011
 	clk := fakeclock.New(t0)
-	m := NewExporterMetrics(prometheus.NewRegistry())
+	m, self := newSelfMetrics()
 	c := New(g, Options{Concurrency: 1, MinQueryInterval: 10 * time.Second, FinalJobTTL: time.Hour}, nil,
 		WithClock(clk.Now), WithMetrics(m))
 	c.SetJobs("cts/ap-southeast-1", watched("old"))
@@ -166,7 +206,7 @@ func TestDiscoveredJobUnknownToTheAPIIsDropped(t *testing.T) {
 	if v, ok := sample(mfs, "huaweicloud_job_query_success", map[string]string{"job_id": "typo"}); !ok || v != 0 {
 		t.Errorf("config job not found: query_success = %v (present %v), want 0", v, ok)
 	}
-	if v := counterValue(t, m.discoveredDropped.WithLabelValues("ecs", "ap-southeast-1", "cts/ap-southeast-1")); v != 1 {
+	if v := self.value(t, "discovered_jobs_dropped_total", "service", "ecs", "region", "ap-southeast-1", "source", "cts/ap-southeast-1"); v != 1 {
 		t.Errorf("discovered_jobs_dropped_total = %v, want 1", v)
 	}
 	// The operator then names it in the config: it is watched again.
@@ -297,11 +337,11 @@ func TestThrottledIsNotCountedAsTimeout(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newFakeGetter()
 			g.set("a", nil, tt.err)
-			m := NewExporterMetrics(prometheus.NewRegistry())
+			m, self := newSelfMetrics()
 			c := New(g, Options{Concurrency: 1, FinalJobTTL: time.Hour}, nil, WithMetrics(m))
 			c.SetJobs(ConfigSource, watched("a"))
 			c.Refresh(t.Context())
-			if v := counterValue(t, m.queryFailures.WithLabelValues("ecs", "ap-southeast-1", "0123456789abcdef0123456789abcdef", tt.want)); v != 1 {
+			if v := self.value(t, "job_query_failures_total", "service", "ecs", "region", "ap-southeast-1", "project_id", "0123456789abcdef0123456789abcdef", "reason", tt.want); v != 1 {
 				t.Errorf("job_query_failures_total{reason=%q} = %v, want 1", tt.want, v)
 			}
 		})
@@ -325,7 +365,7 @@ func TestHostileTextsKeepTheExpositionValid(t *testing.T) {
 	j.SubJobsTotal = len(j.SubJobs)
 	g := newFakeGetter()
 	g.set("h", j, nil)
-	m := NewExporterMetrics(prometheus.NewRegistry())
+	m, self := newSelfMetrics()
 	c := New(g, Options{Concurrency: 1, FinalJobTTL: 1 << 62}, nil, WithClock(func() time.Time { return t0 }), WithMetrics(m))
 	c.SetJobs(ConfigSource, watched("h"))
 	c.Refresh(t.Context())
@@ -356,7 +396,7 @@ func TestHostileTextsKeepTheExpositionValid(t *testing.T) {
 	if n := len(mfs["huaweicloud_job_sub_jobs_by_status"].GetMetric()); n != len(knownStatuses)+maxOtherStatuses {
 		t.Errorf("sub_jobs_by_status series = %d, want %d", n, len(knownStatuses)+maxOtherStatuses)
 	}
-	if v := counterValue(t, m.truncatedValues.WithLabelValues("job_type")); v != 1 {
+	if v := self.value(t, "truncated_values_total", "field", "job_type"); v != 1 {
 		t.Errorf("truncated_values_total{field=job_type} = %v, want 1", v)
 	}
 	var buf bytes.Buffer

@@ -4,9 +4,7 @@ import (
 	"cmp"
 	"math"
 	"sort"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -424,47 +422,6 @@ func errorCodeLabel(code string) string {
 		return "unknown"
 	}
 	return code
-}
-
-// truncate makes s a label value: valid UTF-8 (a single invalid byte would make the whole exposition
-// unparseable, and Prometheus would drop every series of the scrape), on one line, at most n bytes,
-// cut on a rune boundary.
-func truncate(s string, n int) string {
-	s, _ = cut(s, n)
-	return s
-}
-
-// cut is truncate that also tells whether s had to be shortened.
-func cut(s string, n int) (string, bool) {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	if strings.IndexFunc(s, unsafeRune) >= 0 {
-		s = strings.NewReplacer("\r\n", " ").Replace(s)
-		s = strings.Map(func(r rune) rune {
-			if unsafeRune(r) {
-				return ' '
-			}
-			return r
-		}, s)
-	}
-	s = strings.TrimSpace(s)
-	if len(s) <= n {
-		return s, false
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s, true
-}
-
-// unsafeRune tells the runes a label value or a page never carries: C0 and C1 controls and DEL (a NUL or
-// an ESC sequence from the API would reach a terminal reading the exposition or a log), and the bidi
-// embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which make a value read backwards
-// ("Trojan Source", CVE-2021-42574). Each is replaced by a space, as \r and \n always were.
-func unsafeRune(r rune) bool {
-	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
 
 func boolValue(b bool) float64 {

@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
-
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 )
 
@@ -56,7 +53,7 @@ func TestOneProjectsRateLimitDoesNotStarveAnother(t *testing.T) {
 			jobs = append(jobs, WatchedJob{Target: tg, JobID: id})
 		}
 	}
-	m := NewExporterMetrics(prometheus.NewRegistry())
+	m, self := newSelfMetrics()
 	c := New(g, Options{Concurrency: 4, FinalJobTTL: 24 * time.Hour}, nil, WithMetrics(m), WithClock(func() time.Time { return t0 }))
 	c.SetJobs(ConfigSource, jobs)
 
@@ -79,12 +76,12 @@ func TestOneProjectsRateLimitDoesNotStarveAnother(t *testing.T) {
 	if refreshed[idle.Region] != perProject || refreshed[busy.Region] != 0 {
 		t.Errorf("refreshed %v, want all %d jobs of %s and none of %s", refreshed, perProject, idle.Region, busy.Region)
 	}
-	deferred := testutil.ToFloat64(m.queriesDeferred.WithLabelValues(huaweicloud.ReasonTimeout)) +
-		testutil.ToFloat64(m.queriesDeferred.WithLabelValues(huaweicloud.ReasonThrottled))
+	deferred := self.value(t, "job_queries_deferred_total", "reason", huaweicloud.ReasonTimeout) +
+		self.value(t, "job_queries_deferred_total", "reason", huaweicloud.ReasonThrottled)
 	if deferred != perProject {
 		t.Errorf("deferred queries %v, want %d (the busy project's)", deferred, perProject)
 	}
-	if got := testutil.ToFloat64(m.queryFailures.WithLabelValues("ecs", busy.Region, busy.ProjectID, huaweicloud.ReasonThrottled)); got != 0 {
+	if got := self.value(t, "job_query_failures_total", "service", "ecs", "region", busy.Region, "project_id", busy.ProjectID, "reason", huaweicloud.ReasonThrottled); got != 0 {
 		t.Errorf("throttled failures of the busy project: %v, want 0: nothing was sent", got)
 	}
 }

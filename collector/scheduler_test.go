@@ -14,7 +14,6 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/fakeclock"
@@ -184,7 +183,7 @@ func TestUnsentPullLeavesJobsDue(t *testing.T) {
 		g.set(ids[i], job(ids[i], "RUNNING"), nil)
 	}
 	clk := fakeclock.New(t0)
-	m := NewExporterMetrics(prometheus.NewRegistry())
+	m, self := newSelfMetrics()
 	c := New(g, Options{Concurrency: 4, MinQueryInterval: 10 * time.Second, FinalJobTTL: time.Hour}, nil, WithClock(clk.Now), WithMetrics(m))
 	c.SetJobs(ConfigSource, watched(ids...))
 	spent, cancel := context.WithCancel(t.Context())
@@ -208,7 +207,7 @@ func TestUnsentPullLeavesJobsDue(t *testing.T) {
 		}
 	}
 	for _, r := range huaweicloud.Reasons {
-		if v := testutil.ToFloat64(m.queryFailures.WithLabelValues("ecs", "ap-southeast-1", "0123456789abcdef0123456789abcdef", r)); v != 0 {
+		if v := self.value(t, "job_query_failures_total", "service", "ecs", "region", "ap-southeast-1", "project_id", "0123456789abcdef0123456789abcdef", "reason", r); v != 0 {
 			t.Errorf("job_query_failures_total{reason=%q} = %v, want 0: nothing was sent", r, v)
 		}
 	}
@@ -226,7 +225,7 @@ func TestDeferredQueriesLogNoLinePerJob(t *testing.T) {
 		ids = append(ids, fmt.Sprintf("job-%03d", i))
 		g.set(ids[i], job(ids[i], "RUNNING"), nil)
 	}
-	m := NewExporterMetrics(prometheus.NewRegistry())
+	m, self := newSelfMetrics()
 	c := New(g, Options{Concurrency: 4, FinalJobTTL: time.Hour}, logger, WithMetrics(m))
 	c.SetJobs(ConfigSource, watched(ids...))
 	ctx, cancel := context.WithCancel(t.Context())
@@ -236,10 +235,10 @@ func TestDeferredQueriesLogNoLinePerJob(t *testing.T) {
 	if len(lines) != 1 || !strings.Contains(lines[0], "level=info") || !strings.Contains(lines[0], "deferred_timeout=100") {
 		t.Errorf("log of a pull deferring 100 queries:\n%s\nwant one info line with deferred_timeout=100", buf.String())
 	}
-	if v := testutil.ToFloat64(m.queriesDeferred.WithLabelValues(huaweicloud.ReasonTimeout)); v != 100 {
+	if v := self.value(t, "job_queries_deferred_total", "reason", huaweicloud.ReasonTimeout); v != 100 {
 		t.Errorf("job_queries_deferred_total{reason=timeout} = %v, want 100", v)
 	}
-	if v := testutil.ToFloat64(m.unansweredJobs); v != 100 {
+	if v := self.value(t, "unanswered_jobs"); v != 100 {
 		t.Errorf("unanswered_jobs = %v, want 100", v)
 	}
 }

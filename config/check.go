@@ -10,7 +10,7 @@ import (
 // config block, *_file secrets, the environment through getenv; no network), and says precisely what is
 // missing and where it was looked for: with only the access key set, that the secret key is missing.
 func (c *Config) keyPair(i int, getenv func(string) string) error {
-	creds, err := c.ResolveCredentials(i, getenv)
+	creds, err := c.staticCredentials(i, getenv)
 	if err != nil {
 		// A file that cannot be read: CheckCredentials reports it with the source.
 		return nil
@@ -18,7 +18,7 @@ func (c *Config) keyPair(i int, getenv func(string) string) error {
 	if creds.AccessKey != "" && creds.SecretKey != "" {
 		return nil
 	}
-	// Which source ResolveCredentials took, to name the fields it read.
+	// Which source staticCredentials took, to name the fields it read.
 	ak, sk := EnvAccessKey, EnvSecretKey
 	switch {
 	case c.Projects[i].Credentials != nil:
@@ -29,7 +29,7 @@ func (c *Config) keyPair(i int, getenv func(string) string) error {
 	switch {
 	case creds.AccessKey == "" && creds.SecretKey == "":
 		return fmt.Errorf("projects[%d]: %w: set credentials in the config file or %s and %s (or %s and %s for a federated identity)",
-			i, ErrNoCredentials, EnvAccessKey, EnvSecretKey, huaweicloud.EnvIdpID, huaweicloud.EnvIDTokenFile)
+			i, ErrCredentialsNotConfigured, EnvAccessKey, EnvSecretKey, huaweicloud.EnvIdpID, huaweicloud.EnvIDTokenFile)
 	case creds.SecretKey == "":
 		return fmt.Errorf("projects[%d]: secret key missing: %s is set but %s is empty", i, ak, sk)
 	default:

@@ -23,7 +23,7 @@ func TestCheckCredentialsNamesTheMissingHalf(t *testing.T) {
 		cfg      config.Config
 		getenv   func(string) string
 		want     string
-		wantNone bool // wraps ErrNoCredentials
+		wantNone bool // wraps ErrCredentialsNotConfigured
 	}{
 		{name: "environment", cfg: config.Config{Projects: []config.Project{project(nil)}},
 			getenv: env(config.EnvAccessKey, "AK", config.EnvSecretKey, "SK")},
@@ -53,8 +53,8 @@ func TestCheckCredentialsNamesTheMissingHalf(t *testing.T) {
 			if err == nil || err.Error() != tc.want {
 				t.Fatalf("error\n got: %v\nwant: %s", err, tc.want)
 			}
-			if errors.Is(err, config.ErrNoCredentials) != tc.wantNone {
-				t.Errorf("errors.Is(err, ErrNoCredentials) = %t, want %t", !tc.wantNone, tc.wantNone)
+			if errors.Is(err, config.ErrCredentialsNotConfigured) != tc.wantNone {
+				t.Errorf("errors.Is(err, ErrCredentialsNotConfigured) = %t, want %t", !tc.wantNone, tc.wantNone)
 			}
 		})
 	}

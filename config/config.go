@@ -190,12 +190,12 @@ const (
 	EnvSecurityToken = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
 )
 
-// ResolveCredentials returns the static credentials of project i: the project's own block, else the
+// staticCredentials returns the static credentials of project i: the project's own block, else the
 // top-level one, else the environment (through getenv). Metadata and federated sources have none (the
 // result is empty): CredentialsSource describes every source. A block is taken whole, never mixed with another source.
 // *_file values are read now, trimmed of surrounding whitespace. Missing credentials are not an error
 // here: the result is then empty, and the caller says how to provide them.
-func (c *Config) ResolveCredentials(i int, getenv func(string) string) (huaweicloud.Credentials, error) {
+func (c *Config) staticCredentials(i int, getenv func(string) string) (huaweicloud.Credentials, error) {
 	if i < 0 || i >= len(c.Projects) {
 		return huaweicloud.Credentials{}, fmt.Errorf("projects[%d]: no such project", i)
 	}

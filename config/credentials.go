@@ -99,14 +99,18 @@ func federated(cr *Credentials, projectID string, getenv func(string) string) hu
 	return out
 }
 
-// ErrNoCredentials is returned by CheckCredentials for a project whose credentials cannot be resolved.
-var ErrNoCredentials = errors.New("no credentials")
+// ErrCredentialsNotConfigured is wrapped by CheckCredentials for a project that has no credentials
+// configured at all (no block, nothing in the environment): start-up then suggests --demo. It is not
+// huaweicloud.ErrNoCredentials, which a configured source that yields nothing usable wraps (a
+// half-configured federated source, a metadata service that never answered): that one gets no --demo
+// hint. The text stays "no credentials", as logged before the rename.
+var ErrCredentialsNotConfigured = errors.New("no credentials")
 
 // CheckCredentials says, for every project, where its credentials will come from, the way start-up
 // resolves them: it reads the environment and the files (the *_file keys, the id_token file) but never
 // calls the network, so a metadata source is only checked for being configured. The lines name no
 // secret. The error lists every project whose credentials cannot be resolved, each with its field path,
-// and wraps ErrNoCredentials when one has none at all.
+// and wraps ErrCredentialsNotConfigured when one has none at all.
 func (c *Config) CheckCredentials(getenv func(string) string) ([]string, error) {
 	var lines []string
 	var errs []error
@@ -126,7 +130,7 @@ func (c *Config) CheckCredentials(getenv func(string) string) ([]string, error) 
 		if err != nil {
 			if errors.Is(err, huaweicloud.ErrNoCredentials) && field == "environment" {
 				err = fmt.Errorf("%w: set credentials in the config file, or %s and %s (or %s and %s) in the environment",
-					ErrNoCredentials, EnvAccessKey, EnvSecretKey, huaweicloud.EnvIdpID, huaweicloud.EnvIDTokenFile)
+					ErrCredentialsNotConfigured, EnvAccessKey, EnvSecretKey, huaweicloud.EnvIdpID, huaweicloud.EnvIDTokenFile)
 			}
 			errs = append(errs, fmt.Errorf("projects[%d] (%s): %s: %w", i, field, cc.Source, err))
 			continue
@@ -164,7 +168,7 @@ func (v *validator) credentials(path string, cr *Credentials) {
 				v.addf("%s: only one of %s and %[2]s_file may be set", path, f.name)
 			}
 		}
-		// A block is used whole (see ResolveCredentials), so half a key pair cannot be completed from elsewhere.
+		// A block is used whole (see staticCredentials), so half a key pair cannot be completed from elsewhere.
 		if cr.AccessKey == "" && cr.AccessKeyFile == "" {
 			v.addf("%s: access_key or access_key_file is required", path)
 		}

@@ -112,8 +112,8 @@ func TestCheckCredentials(t *testing.T) {
 				if err == nil || err.Error() != tc.wantErr {
 					t.Fatalf("error\n got: %v\nwant: %s", err, tc.wantErr)
 				}
-				if tc.noCreds != errors.Is(err, config.ErrNoCredentials) {
-					t.Errorf("errors.Is(err, ErrNoCredentials) = %v", !tc.noCreds)
+				if tc.noCreds != errors.Is(err, config.ErrCredentialsNotConfigured) {
+					t.Errorf("errors.Is(err, ErrCredentialsNotConfigured) = %v", !tc.noCreds)
 				}
 				return
 			}

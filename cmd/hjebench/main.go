@@ -30,6 +30,7 @@ import (
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/collector"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/config"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/simulator"
 )
 
@@ -150,7 +151,7 @@ func newSetup(simOpts simulator.Options, colOpts collector.Options, clientOpts .
 		panic(err)
 	}
 	reg := prometheus.NewRegistry()
-	ex := app.New(context.Background(), collector.NewExporterMetrics(reg), nil, app.WithClientOptions(clientOpts...))
+	ex := app.New(context.Background(), selfmetrics.New(reg), nil, app.WithClientOptions(clientOpts...))
 	if err := ex.Apply(cfg, func(string) string { return "" }); err != nil {
 		panic(err)
 	}

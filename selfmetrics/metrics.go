@@ -1,4 +1,21 @@
-package collector
+// Package selfmetrics holds the exporter's own health metrics (huaweicloud_job_exporter_*): API traffic,
+// query failures, discovery runs, the watch set's losses, scrape and reload outcomes, and the source and
+// expiry of each project's credentials. They live on the exporter's own registry, apart from the job
+// metrics the collector serves.
+//
+// Contract:
+//   - Metrics is the observer of the other packages: huaweicloud.Observer (ObserveRequest), the discovery
+//     observer and forgetter (ObserveDiscovery, ForgetDiscovery), and the collector's accounting methods
+//     (QueryFailed, JobVanished, ...). Every method is safe for concurrent use and never blocks on I/O.
+//   - Its vectors are unexported: a caller changes a series only through a method named after the event,
+//     so that each metric has one place that says what counts in it.
+//   - Labels carry no secret and only bounded values (service, region, project id, reason, source,
+//     field); a method is never called with a job id or a text from an API answer.
+//   - InitLabels creates the known series at 0 (rate() and alerts see a zero before the first event);
+//     ForgetDiscovery drops those of a removed source.
+//   - Metric names, help texts and label sets are part of the exporter's interface (README "Metrics",
+//     the alert rules, the dashboards): a change here is a user-visible change.
+package selfmetrics
 
 import (
 	"time"
@@ -8,11 +25,18 @@ import (
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/huaweicloud"
 )
 
-const exporterSubsystem = "job_exporter"
+const (
+	namespace         = "huaweicloud"
+	exporterSubsystem = "job_exporter"
+)
 
-// ExporterMetrics is the exporter's own health: API traffic, query failures, the watch set, scrape and
+// FutureFields are the job fields the collector may clamp when they lie in the future: the values of
+// the field label of huaweicloud_job_exporter_future_timestamps_clamped_total.
+var FutureFields = []string{"begin_time", "end_time"}
+
+// Metrics is the exporter's own health: API traffic, query failures, the watch set, scrape and
 // reload outcomes. It lives on its own registry, apart from the job metrics.
-type ExporterMetrics struct {
+type Metrics struct {
 	apiRequests       *prometheus.CounterVec
 	apiDuration       *prometheus.HistogramVec
 	queryFailures     *prometheus.CounterVec
@@ -33,12 +57,12 @@ type ExporterMetrics struct {
 	unansweredJobs  prometheus.Gauge
 }
 
-var _ huaweicloud.Observer = (*ExporterMetrics)(nil)
+var _ huaweicloud.Observer = (*Metrics)(nil)
 
-// NewExporterMetrics registers the exporter's own metrics on reg.
-func NewExporterMetrics(reg prometheus.Registerer) *ExporterMetrics {
+// New registers the exporter's own metrics on reg.
+func New(reg prometheus.Registerer) *Metrics {
 	name := func(n string) string { return prometheus.BuildFQName(namespace, exporterSubsystem, n) }
-	m := &ExporterMetrics{
+	m := &Metrics{
 		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: name("api_requests_total"),
 			Help: "HTTP requests sent to Huawei Cloud APIs, retries included, by HTTP status code (\"error\" when no response arrived).",
@@ -114,7 +138,7 @@ func NewExporterMetrics(reg prometheus.Registerer) *ExporterMetrics {
 
 // InitLabels creates the series of every known label value at 0, so that rate() and alerts see a zero
 // before the first failure rather than nothing.
-func (m *ExporterMetrics) InitLabels(targets []huaweicloud.Target, discoverySources []string) {
+func (m *Metrics) InitLabels(targets []huaweicloud.Target, discoverySources []string) {
 	for _, t := range targets {
 		s := string(t.Service)
 		for _, r := range huaweicloud.Reasons {
@@ -124,7 +148,7 @@ func (m *ExporterMetrics) InitLabels(targets []huaweicloud.Target, discoverySour
 		for _, src := range discoverySources {
 			m.discoveredDropped.WithLabelValues(s, t.Region, src)
 		}
-		for _, f := range futureFields {
+		for _, f := range FutureFields {
 			m.futureTimes.WithLabelValues(s, t.Region, f)
 		}
 		m.apiDuration.WithLabelValues(s, t.Region)
@@ -140,13 +164,13 @@ func (m *ExporterMetrics) InitLabels(targets []huaweicloud.Target, discoverySour
 }
 
 // ObserveRequest implements huaweicloud.Observer.
-func (m *ExporterMetrics) ObserveRequest(service huaweicloud.Service, region, code string, d time.Duration) {
+func (m *Metrics) ObserveRequest(service huaweicloud.Service, region, code string, d time.Duration) {
 	m.apiRequests.WithLabelValues(string(service), region, code).Inc()
 	m.apiDuration.WithLabelValues(string(service), region).Observe(d.Seconds())
 }
 
 // ObserveDiscovery records one discovery run.
-func (m *ExporterMetrics) ObserveDiscovery(source string, found int, err error) {
+func (m *Metrics) ObserveDiscovery(source string, found int, err error) {
 	if err != nil {
 		m.discoveryRuns.WithLabelValues(source, "failure").Inc()
 		return
@@ -158,10 +182,54 @@ func (m *ExporterMetrics) ObserveDiscovery(source string, found int, err error) 
 
 // ForgetDiscovery drops the series of a discovery source the configuration no longer has
 // (discovery.Forgetter).
-func (m *ExporterMetrics) ForgetDiscovery(source string) {
+func (m *Metrics) ForgetDiscovery(source string) {
 	m.discoveryRuns.DeleteLabelValues(source, "success")
 	m.discoveryRuns.DeleteLabelValues(source, "failure")
 	m.discoveredJobs.DeleteLabelValues(source)
 	m.discoveryLastOK.DeleteLabelValues(source)
 	m.discoveredDropped.DeletePartialMatch(prometheus.Labels{"source": source})
+}
+
+// QueryFailed counts a job query that failed after retries (huaweicloud.Reasons names the reasons).
+func (m *Metrics) QueryFailed(service huaweicloud.Service, region, projectID, reason string) {
+	m.queryFailures.WithLabelValues(string(service), region, projectID, reason).Inc()
+}
+
+// JobVanished counts an unfinished job the job API stopped knowing (confirmed not found).
+func (m *Metrics) JobVanished(service huaweicloud.Service, region string) {
+	m.jobsVanished.WithLabelValues(string(service), region).Inc()
+}
+
+// DiscoveredDropped counts a discovered job id the job API did not know at its first query; source is
+// the discovery source that listed it.
+func (m *Metrics) DiscoveredDropped(service huaweicloud.Service, region, source string) {
+	m.discoveredDropped.WithLabelValues(string(service), region, source).Inc()
+}
+
+// ValueTruncated counts a text of a job answer cut to a cap or made valid UTF-8, by JSON field.
+func (m *Metrics) ValueTruncated(field string) {
+	m.truncatedValues.WithLabelValues(field).Inc()
+}
+
+// FutureTimeClamped counts a job whose field (one of FutureFields) lay in the future and was clamped.
+func (m *Metrics) FutureTimeClamped(service huaweicloud.Service, region, field string) {
+	m.futureTimes.WithLabelValues(string(service), region, field).Inc()
+}
+
+// Pull is what one pull of the collector reports at its end.
+type Pull struct {
+	Duration        time.Duration  // wall time spent refreshing jobs
+	Deferred        map[string]int // queries left to a later pull, by reason
+	OldestAnswerAge time.Duration  // age of the oldest last good answer among unfinished jobs
+	Unanswered      int            // watched jobs with no good answer yet
+}
+
+// ObservePull records the end of a pull.
+func (m *Metrics) ObservePull(p Pull) {
+	m.scrapeDuration.Set(p.Duration.Seconds())
+	for reason, n := range p.Deferred {
+		m.queriesDeferred.WithLabelValues(reason).Add(float64(n))
+	}
+	m.oldestAnswerAge.Set(p.OldestAnswerAge.Seconds())
+	m.unansweredJobs.Set(float64(p.Unanswered))
 }
