@@ -247,8 +247,24 @@ const ConfigSource = "config"
 // file when it lists the job, else of the first source by name: the same answer on every reload.
 // A sharded collector (WithShard) keeps only the jobs of its shard.
 func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
-	// A source lists thousands of jobs over a handful of targets (one per project and service): each
-	// target is kept once, not once per job.
+	mine := c.ownJobs(jobs)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(mine) == 0 {
+		delete(c.sources, source)
+	} else {
+		c.sources[source] = mine
+	}
+	// Discovery lists the same jobs run after run: only a change of the watch set (a job added, removed or
+	// no longer dropped) changes the exposition and the order, so only then are they rebuilt.
+	if c.mergeSources() {
+		c.rebuildOrder()
+	}
+}
+
+// ownJobs keeps the jobs of this collector's shard. A source lists thousands of jobs over a handful of
+// targets (one per project and service): each target is kept once, not once per job.
+func (c *Collector) ownJobs(jobs []WatchedJob) []sourceJob {
 	mine := make([]sourceJob, 0, len(jobs)/max(int(c.shardCount), 1)+1)
 	targets := map[huaweicloud.Target]*huaweicloud.Target{}
 	for _, w := range jobs {
@@ -262,13 +278,12 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 		}
 		mine = append(mine, sourceJob{t, w.JobID})
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(mine) == 0 {
-		delete(c.sources, source)
-	} else {
-		c.sources[source] = mine
-	}
+	return mine
+}
+
+// sourceNames is the order in which sources are merged: the config file first, then the others by name,
+// so that a job several sources list always takes the same target; with c.mu held.
+func (c *Collector) sourceNames() []string {
 	names := make([]string, 0, len(c.sources))
 	for name := range c.sources {
 		if name != ConfigSource {
@@ -279,12 +294,15 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 	if _, ok := c.sources[ConfigSource]; ok {
 		names = append([]string{ConfigSource}, names...)
 	}
-	// Discovery lists the same jobs run after run: only a change of the watch set (a job added, removed or
-	// no longer dropped) changes the exposition and the order, so only then are they rebuilt.
-	setChanged := false
+	return names
+}
+
+// mergeSources makes the entries the union of every source's jobs, within the watch cap, keeping the
+// state of the jobs already watched. It reports whether the watch set changed; with c.mu held.
+func (c *Collector) mergeSources() (changed bool) {
 	seen := make(map[string]struct{}, len(c.entries))
 	room := c.watchCap.room(len(c.entries))
-	for _, name := range names {
+	for _, name := range c.sourceNames() {
 		for _, sj := range c.sources[name] {
 			w := WatchedJob{Target: *sj.target, JobID: sj.jobID}
 			k := w.Key()
@@ -299,27 +317,29 @@ func (c *Collector) SetJobs(source string, jobs []WatchedJob) {
 			if !ok {
 				e = &entry{bucket: bucketOf(k)}
 				c.entries[k] = e
-				setChanged = true
+				changed = true
 			}
 			e.target, e.jobID = sj.target, sj.jobID
 			e.fromConfig, e.source = name == ConfigSource, name
 			if e.fromConfig && e.dropped {
 				// The operator names the job now: watch it, and let its not-found answers show.
 				e.dropped, e.notFound, e.nextAllowed = false, 0, 0
-				setChanged = true
+				changed = true
 			}
 		}
 	}
 	for k := range c.entries {
 		if _, ok := seen[k]; !ok {
 			delete(c.entries, k)
-			setChanged = true
+			changed = true
 		}
 	}
 	c.watchCap.done(c.logger, len(c.entries))
-	if !setChanged {
-		return
-	}
+	return changed
+}
+
+// rebuildOrder sorts the entries by key and starts the exposition cache again; with c.mu held.
+func (c *Collector) rebuildOrder() {
 	keys := make([]string, 0, len(c.entries))
 	for k := range c.entries {
 		keys = append(keys, k)
