@@ -63,13 +63,12 @@ func TestParseJobCaps(t *testing.T) {
 	for _, c := range []struct {
 		field string
 		v     string
-		max   int
 	}{
-		{"job_id", j.JobID, maxIDBytes}, {"job_type", j.JobType, maxJobTypeBytes}, {"error_code", j.ErrorCode, maxErrorCodeBytes},
-		{"fail_reason", j.FailReason, maxFailReasonBytes}, {"resource_id", j.ResourceID, maxIDBytes},
+		{"job_id", j.JobID}, {"job_type", j.JobType}, {"error_code", j.ErrorCode}, {"fail_reason", j.FailReason}, {"resource_id", j.ResourceID},
 	} {
-		if len(c.v) > c.max || len(c.v) < c.max-utf8.UTFMax || !utf8.ValidString(c.v) {
-			t.Errorf("%s: %d bytes (valid %v), want at most %d, cut on a rune boundary", c.field, len(c.v), utf8.ValidString(c.v), c.max)
+		max := fieldCaps[c.field]
+		if len(c.v) > max || len(c.v) < max-utf8.UTFMax || !utf8.ValidString(c.v) {
+			t.Errorf("%s: %d bytes (valid %v), want at most %d, cut on a rune boundary", c.field, len(c.v), utf8.ValidString(c.v), max)
 		}
 		if !slices.Contains(j.Truncated, c.field) {
 			t.Errorf("Truncated = %v, want it to name %s", j.Truncated, c.field)
@@ -77,6 +76,11 @@ func TestParseJobCaps(t *testing.T) {
 	}
 	if len(j.FailReason)%2 != 0 {
 		t.Errorf("fail_reason of 2-byte runes cut to %d bytes: inside a rune", len(j.FailReason))
+	}
+
+	// One entry per cut text: the parser is the only place that cuts (the collector counts these).
+	if want := []string{"job_id", "job_type", "error_code", "fail_reason", "resource_id"}; !slices.Equal(j.Truncated, want) {
+		t.Errorf("Truncated = %v, want %v", j.Truncated, want)
 	}
 
 	// Short texts are not reported.

@@ -42,11 +42,11 @@ var cceStatuses = map[string]string{
 func (w *cceJob) common(c *cutter) (status string, sj SubJob) {
 	status = c.status(mapStatus(string(deref(w.Status.Phase)), cceStatuses))
 	sj = SubJob{
-		JobID:      c.text("sub_job_id", w.Metadata.UID, maxIDBytes),
-		JobType:    c.text("job_type", w.Spec.Type, maxJobTypeBytes),
+		JobID:      c.text("sub_job_id", w.Metadata.UID),
+		JobType:    c.text("job_type", w.Spec.Type),
 		Status:     status,
 		BeginTime:  parseTime(string(w.Metadata.CreationTimestamp)),
-		ResourceID: c.text("resource_id", text(firstNonEmpty(w.Spec.ResourceID, w.Spec.ClusterUID)), maxIDBytes),
+		ResourceID: c.text("resource_id", text(firstNonEmpty(w.Spec.ResourceID, w.Spec.ClusterUID))),
 	}
 	// updateTimestamp is the end only once the job can no longer change.
 	if status == StatusSuccess || status == StatusFail {
@@ -54,7 +54,7 @@ func (w *cceJob) common(c *cutter) (status string, sj SubJob) {
 	}
 	// reason explains the phase; only a failure's reason is a fail_reason.
 	if status == StatusFail {
-		sj.FailReason = c.text("fail_reason", w.Status.Reason, maxFailReasonBytes)
+		sj.FailReason = c.text("fail_reason", w.Status.Reason)
 	}
 	return status, sj
 }
@@ -67,7 +67,7 @@ func parseCCEJob(s Service, status int, body []byte) (*Job, error) {
 	var c cutter
 	st, top := w.common(&c)
 	j := &Job{
-		Service: s, JobID: c.text("job_id", w.Metadata.UID, maxIDBytes), JobType: top.JobType, Status: st,
+		Service: s, JobID: c.text("job_id", w.Metadata.UID), JobType: top.JobType, Status: st,
 		BeginTime: top.BeginTime, EndTime: top.EndTime, FailReason: top.FailReason, ResourceID: top.ResourceID,
 	}
 	for i := range w.Spec.SubJobs {

@@ -48,19 +48,19 @@ var elbStatuses = map[string]string{
 
 func (w *elbJob) subJob(c *cutter) SubJob {
 	sj := SubJob{
-		JobID:      c.text("sub_job_id", w.JobID, maxIDBytes),
-		JobType:    c.text("job_type", w.JobType, maxJobTypeBytes),
+		JobID:      c.text("sub_job_id", w.JobID),
+		JobType:    c.text("job_type", w.JobType),
 		Status:     c.status(mapStatus(string(deref(w.Status)), elbStatuses)),
 		BeginTime:  parseTime(string(w.BeginTime)),
 		EndTime:    parseTime(string(w.EndTime)),
-		ErrorCode:  c.text("error_code", w.ErrorCode, maxErrorCodeBytes),
-		FailReason: c.text("fail_reason", w.ErrorMsg, maxFailReasonBytes),
+		ErrorCode:  c.text("error_code", w.ErrorCode),
+		FailReason: c.text("fail_reason", w.ErrorMsg),
 	}
 	rid := w.ResourceID
 	if rid == "" && len(w.Entities) > 0 {
 		rid = w.Entities[0].ResourceID
 	}
-	sj.ResourceID = c.text("resource_id", rid, maxIDBytes)
+	sj.ResourceID = c.text("resource_id", rid)
 	return sj
 }
 
@@ -72,7 +72,7 @@ func parseELBJob(s Service, status int, body []byte) (*Job, error) {
 	var c cutter
 	top := w.Job.subJob(&c)
 	j := &Job{
-		Service: s, JobID: c.text("job_id", w.Job.JobID, maxIDBytes), JobType: top.JobType, Status: top.Status,
+		Service: s, JobID: c.text("job_id", w.Job.JobID), JobType: top.JobType, Status: top.Status,
 		BeginTime: top.BeginTime, EndTime: top.EndTime, ErrorCode: top.ErrorCode, FailReason: top.FailReason,
 		ResourceID: top.ResourceID,
 	}
