@@ -1,6 +1,7 @@
 package huaweicloud
 
 import (
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -87,6 +88,47 @@ func TestParseJobCaps(t *testing.T) {
 	j, err = ParseJob(ECS, 200, []byte(`{"status":"RUNNING","job_type":"createServer"}`))
 	if err != nil || j.Truncated != nil {
 		t.Errorf("short job: %v, Truncated %v", err, j.Truncated)
+	}
+}
+
+// TestTruncatedOncePerText: Truncated names each cut text once: a CCE or ELB job id, read once as the
+// job's and once as the top entry, is one text (it counted as sub_job_id and job_id before), and the
+// texts of sub-jobs past maxSubJobs are not read, so not counted ("sub_jobs" says they were dropped).
+func TestTruncatedOncePerText(t *testing.T) {
+	long := strings.Repeat("u", 300)
+	var subs strings.Builder
+	for i := range maxSubJobs + 5 {
+		if i > 0 {
+			subs.WriteByte(',')
+		}
+		subs.WriteString(`{"status":"FAIL","fail_reason":"` + long + `"}`)
+	}
+	for _, tc := range []struct {
+		name string
+		svc  Service
+		body string
+		want map[string]int
+	}{
+		{"cce job id", CCE, `{"metadata":{"uid":"` + long + `"},"status":{"phase":"Running"}}`, map[string]int{"job_id": 1}},
+		{"elb job id", ELB, `{"job":{"job_id":"` + long + `","status":"RUNNING"}}`, map[string]int{"job_id": 1}},
+		{"elb sub-job id", ELB, `{"job":{"job_id":"j","status":"RUNNING","sub_jobs":[{"job_id":"` + long + `","status":"RUNNING"}]}}`,
+			map[string]int{"sub_job_id": 1}},
+		{"sub-jobs past the cap", ECS, `{"status":"FAIL","entities":{"sub_jobs":[` + subs.String() + `]}}`,
+			map[string]int{"fail_reason": maxSubJobs, "sub_jobs": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j, err := ParseJob(tc.svc, 200, []byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]int{}
+			for _, f := range j.Truncated {
+				got[f]++
+			}
+			if !maps.Equal(got, tc.want) {
+				t.Errorf("Truncated counts %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -273,7 +272,10 @@ func (w *wireJob) reset() {
 
 // cutter makes the texts of one answer label values (see fieldCaps) and names the field of each text it had
 // to shorten, once per text, for truncated_values_total.
-type cutter struct{ cut []string }
+type cutter struct {
+	cut            []string
+	droppedSubJobs bool // "sub_jobs" is in cut
+}
 
 func (c *cutter) text(field string, v text) string {
 	n, ok := fieldCaps[field]
@@ -341,8 +343,7 @@ func parseV1Job(s Service, status int, body []byte) (*Job, error) {
 		ResourceID: c.text("resource_id", text(firstNonEmpty(e.ServerID, e.VolumeID, e.ImageID,
 			e.ProtectedInstanceID, e.ReplicationPairID, e.ServerGroupID))),
 	}
-	listed := j.collectSubJobs(&c, e)
-	j.SubJobsTotal = listed
+	j.collectSubJobs(&c, e) // sets SubJobsTotal to the number listed
 	if t := e.SubJobsTotal; t != nil && *t >= 0 {
 		j.SubJobsTotal = *t
 	}
@@ -353,50 +354,46 @@ func parseV1Job(s Service, status int, body []byte) (*Job, error) {
 	return j, nil
 }
 
-// collectSubJobs fills j.SubJobs, at most maxSubJobs of them, and returns how many the answer listed.
+// collectSubJobs fills j.SubJobs, at most maxSubJobs of them, and sets j.SubJobsTotal to how many the
+// answer listed.
 //
 // ECS, EVS and BMS list entities.sub_jobs. IMS lists entities.sub_jobs_result (full sub-jobs), and may name
 // sub-jobs by id only in sub_jobs_list (those without a result yet are kept with an empty status) or
 // report a batch job's outcome per image in results ({image_id, project_id, status}, read as sub-jobs of
 // that image). The first of these that has entries wins, sub_jobs_list completing sub_jobs_result:
 // one answer never counts a sub-job twice.
-func (j *Job) collectSubJobs(c *cutter, e *wireEntities) int {
-	listed := 0
-	add := func(sj SubJob) {
-		listed++
-		if len(j.SubJobs) < maxSubJobs {
-			j.SubJobs = append(j.SubJobs, sj)
-		} else if !slices.Contains(c.cut, "sub_jobs") {
-			c.cut = append(c.cut, "sub_jobs")
-		}
-	}
+func (j *Job) collectSubJobs(c *cutter, e *wireEntities) {
 	switch {
 	case len(e.SubJobs) > 0:
 		j.SubJobs = make([]SubJob, 0, min(len(e.SubJobs), maxSubJobs))
 		for i := range e.SubJobs {
-			add(c.subJob(&e.SubJobs[i]))
+			if j.room(c) {
+				j.SubJobs = append(j.SubJobs, c.subJob(&e.SubJobs[i]))
+			}
 		}
 	case len(e.SubJobsResult) > 0 || len(e.SubJobsList) > 0:
 		seen := make(map[text]bool, len(e.SubJobsResult))
 		for i := range e.SubJobsResult {
 			seen[e.SubJobsResult[i].JobID] = true
-			add(c.subJob(&e.SubJobsResult[i]))
+			if j.room(c) {
+				j.SubJobs = append(j.SubJobs, c.subJob(&e.SubJobsResult[i]))
+			}
 		}
 		for _, id := range e.SubJobsList {
 			if id != "" && !seen[id] {
 				seen[id] = true
-				add(SubJob{JobID: c.text("sub_job_id", id)})
+				if j.room(c) {
+					j.SubJobs = append(j.SubJobs, SubJob{JobID: c.text("sub_job_id", id)})
+				}
 			}
 		}
 	default:
 		for _, r := range e.Results {
-			add(SubJob{
-				Status:     c.status(string(r.Status)),
-				ResourceID: c.text("resource_id", r.ImageID),
-			})
+			if j.room(c) {
+				j.SubJobs = append(j.SubJobs, SubJob{Status: c.status(string(r.Status)), ResourceID: c.text("resource_id", r.ImageID)})
+			}
 		}
 	}
-	return listed
 }
 
 // progressRatio turns IMS's process_percent into a ratio in [0, 1]. Despite its name the value is a

@@ -39,10 +39,12 @@ var cceStatuses = map[string]string{
 	"FAILED":       StatusFail,
 }
 
-func (w *cceJob) common(c *cutter) (status string, sj SubJob) {
+// common reads what a job and its sub-jobs share; idField names the id's field for truncated_values_total
+// ("job_id" for the job, "sub_job_id" for a sub-job), so that one id cut counts once.
+func (w *cceJob) common(c *cutter, idField string) (status string, sj SubJob) {
 	status = c.status(mapStatus(string(deref(w.Status.Phase)), cceStatuses))
 	sj = SubJob{
-		JobID:      c.text("sub_job_id", w.Metadata.UID),
+		JobID:      c.text(idField, w.Metadata.UID),
 		JobType:    c.text("job_type", w.Spec.Type),
 		Status:     status,
 		BeginTime:  parseTime(string(w.Metadata.CreationTimestamp)),
@@ -65,14 +67,16 @@ func parseCCEJob(s Service, status int, body []byte) (*Job, error) {
 		return nil, err
 	}
 	var c cutter
-	st, top := w.common(&c)
+	st, top := w.common(&c, "job_id")
 	j := &Job{
-		Service: s, JobID: c.text("job_id", w.Metadata.UID), JobType: top.JobType, Status: st,
+		Service: s, JobID: top.JobID, JobType: top.JobType, Status: st,
 		BeginTime: top.BeginTime, EndTime: top.EndTime, FailReason: top.FailReason, ResourceID: top.ResourceID,
 	}
 	for i := range w.Spec.SubJobs {
-		_, sj := w.Spec.SubJobs[i].common(&c)
-		j.addSubJob(&c, sj)
+		if j.room(&c) {
+			_, sj := w.Spec.SubJobs[i].common(&c, "sub_job_id")
+			j.SubJobs = append(j.SubJobs, sj)
+		}
 	}
 	j.Truncated = c.cut
 	return j, nil
