@@ -22,7 +22,10 @@ import (
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
-// JobGetter is the part of the API client the collector needs; tests substitute a fake.
+// JobGetter is the part of the API client the collector needs; tests substitute a fake. A job it returns
+// has the texts huaweicloud's parser makes (label-safe and capped, see huaweicloud fieldCaps): the
+// collector exports them as they are, so a fake that returns hostile texts sends them through
+// huaweicloud.ParseJob (the tests' parsed helper).
 type JobGetter interface {
 	GetJob(ctx context.Context, t huaweicloud.Target, jobID string) (*huaweicloud.Job, error)
 }
