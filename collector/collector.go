@@ -22,7 +22,10 @@ import (
 	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/selfmetrics"
 )
 
-// JobGetter is the part of the API client the collector needs; tests substitute a fake.
+// JobGetter is the part of the API client the collector needs; tests substitute a fake. A job it returns
+// has the texts huaweicloud's parser makes (label-safe and capped, see huaweicloud fieldCaps): the
+// collector exports them as they are, so a fake that returns hostile texts sends them through
+// huaweicloud.ParseJob (the tests' parsed helper).
 type JobGetter interface {
 	GetJob(ctx context.Context, t huaweicloud.Target, jobID string) (*huaweicloud.Job, error)
 }
@@ -865,8 +868,9 @@ func (c *Collector) Snapshot() []JobState {
 	return out
 }
 
-// sanitize returns a copy of job whose texts are label-safe (see labeltext), counting each text that had to be
-// cut, so the exposition writes them as they are. Called with c.mu held, once per answer, not per scrape.
+// sanitize returns a copy of job to keep: the parser already made its texts label values (huaweicloud's
+// caps table), so this counts what it cut and interns the texts that repeat across jobs. Called with c.mu
+// held, once per answer, not per scrape.
 func (c *Collector) sanitize(job *huaweicloud.Job) *huaweicloud.Job {
 	j := *job
 	if c.metrics != nil {
@@ -875,29 +879,10 @@ func (c *Collector) sanitize(job *huaweicloud.Job) *huaweicloud.Job {
 		}
 	}
 	j.Truncated = nil // counted; not kept with the answer
-	fix := func(field string, s *string, n int) {
-		var cutShort bool
-		*s, cutShort = labeltext.Cut(*s, n)
-		if cutShort && c.metrics != nil {
-			c.metrics.ValueTruncated(field)
-		}
-	}
-	fix("status", &j.Status, maxStatusLen)
-	fix("job_type", &j.JobType, maxIDLen)
-	fix("error_code", &j.ErrorCode, maxStatusLen)
 	j.Status, j.JobType, j.ErrorCode = intern(j.Status), intern(j.JobType), intern(j.ErrorCode)
-	fix("fail_reason", &j.FailReason, maxReasonLen)
-	fix("resource_id", &j.ResourceID, maxIDLen)
 	if len(j.SubJobs) > 0 {
 		j.SubJobs = make([]huaweicloud.SubJob, len(job.SubJobs))
 		for i, sj := range job.SubJobs {
-			fix("status", &sj.Status, maxStatusLen)
-			fix("error_code", &sj.ErrorCode, maxStatusLen)
-			fix("fail_reason", &sj.FailReason, maxReasonLen)
-			fix("resource_id", &sj.ResourceID, maxIDLen)
-			// Not exported as labels, but kept in memory and shown on the landing page.
-			fix("job_type", &sj.JobType, maxIDLen)
-			fix("job_id", &sj.JobID, maxIDLen)
 			sj.Status, sj.JobType, sj.ErrorCode = intern(sj.Status), intern(sj.JobType), intern(sj.ErrorCode)
 			j.SubJobs[i] = sj
 		}

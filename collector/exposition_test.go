@@ -20,7 +20,7 @@ func TestWriteTextEscapes(t *testing.T) {
 	j.ErrorCode = `Ecs."0005"`
 	j.FailReason = "quota \"instances\" exceeded\nsee C:\\docs"
 	j.JobType = `create"Server`
-	g.set("esc", j, nil)
+	g.set("esc", parsed(t, j), nil) // the parser makes the newline a space
 	c := New(g, Options{Concurrency: 1, FinalJobTTL: 1 << 62}, nil, WithClock(func() time.Time { return t0 }))
 	c.SetJobs("config", watched("esc"))
 	c.Refresh(t.Context())

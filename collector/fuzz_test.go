@@ -28,7 +28,7 @@ func FuzzExposition(f *testing.F) {
 			SubJobs: []huaweicloud.SubJob{{Status: subStatus, ErrorCode: subCode, FailReason: reason, ResourceID: resource}}}
 		j.SubJobsTotal = 1
 		g := newFakeGetter()
-		g.set("a", j, nil)
+		g.set("a", parsed(t, j), nil) // texts reach the collector only through the parser
 		c := New(g, Options{Concurrency: 1, FinalJobTTL: 1 << 62}, nil, WithClock(func() time.Time { return t0 }))
 		c.SetJobs(ConfigSource, watched("a"))
 		c.Refresh(t.Context())

@@ -348,6 +348,39 @@ func TestThrottledIsNotCountedAsTimeout(t *testing.T) {
 	}
 }
 
+// TestTruncatedCountsEachTextOnce: truncated_values_total counts a text once, however many caps it passes
+// (the parser is the only place that cuts). Before, a 2 KiB fail_reason was cut at parse (1 KiB) and again
+// for its label (256 bytes) and counted twice, and long sub-job fail_reasons once per answer plus once each.
+func TestTruncatedCountsEachTextOnce(t *testing.T) {
+	long := strings.Repeat("r", 2<<10)
+	for _, tc := range []struct {
+		name    string
+		subJobs int
+		want    float64
+	}{
+		{"2 KiB fail_reason", 0, 1},
+		{"and five long sub-job fail_reasons", 5, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := job("a", "FAIL")
+			j.FailReason = long
+			for range tc.subJobs {
+				j.SubJobs = append(j.SubJobs, huaweicloud.SubJob{Status: "FAIL", FailReason: long})
+			}
+			j.SubJobsTotal = len(j.SubJobs)
+			g := newFakeGetter()
+			g.set("a", parsed(t, j), nil)
+			m, self := newSelfMetrics()
+			c := New(g, Options{Concurrency: 1, FinalJobTTL: 1 << 62}, nil, WithClock(func() time.Time { return t0 }), WithMetrics(m))
+			c.SetJobs(ConfigSource, watched("a"))
+			c.Refresh(t.Context())
+			if v := self.value(t, "truncated_values_total", "field", "fail_reason"); v != tc.want {
+				t.Errorf("truncated_values_total{field=fail_reason} = %v, want %v", v, tc.want)
+			}
+		})
+	}
+}
+
 // TestHostileTextsKeepTheExpositionValid: whatever bytes and sizes an answer carries, /metrics parses,
 // label values are capped, and one job cannot emit thousands of series.
 func TestHostileTextsKeepTheExpositionValid(t *testing.T) {
@@ -364,7 +397,7 @@ func TestHostileTextsKeepTheExpositionValid(t *testing.T) {
 	}
 	j.SubJobsTotal = len(j.SubJobs)
 	g := newFakeGetter()
-	g.set("h", j, nil)
+	g.set("h", parsed(t, j), nil)
 	m, self := newSelfMetrics()
 	c := New(g, Options{Concurrency: 1, FinalJobTTL: 1 << 62}, nil, WithClock(func() time.Time { return t0 }), WithMetrics(m))
 	c.SetJobs(ConfigSource, watched("h"))

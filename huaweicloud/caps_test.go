@@ -1,6 +1,7 @@
 package huaweicloud
 
 import (
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -63,13 +64,12 @@ func TestParseJobCaps(t *testing.T) {
 	for _, c := range []struct {
 		field string
 		v     string
-		max   int
 	}{
-		{"job_id", j.JobID, maxIDBytes}, {"job_type", j.JobType, maxJobTypeBytes}, {"error_code", j.ErrorCode, maxErrorCodeBytes},
-		{"fail_reason", j.FailReason, maxFailReasonBytes}, {"resource_id", j.ResourceID, maxIDBytes},
+		{"job_id", j.JobID}, {"job_type", j.JobType}, {"error_code", j.ErrorCode}, {"fail_reason", j.FailReason}, {"resource_id", j.ResourceID},
 	} {
-		if len(c.v) > c.max || len(c.v) < c.max-utf8.UTFMax || !utf8.ValidString(c.v) {
-			t.Errorf("%s: %d bytes (valid %v), want at most %d, cut on a rune boundary", c.field, len(c.v), utf8.ValidString(c.v), c.max)
+		max := fieldCaps[c.field]
+		if len(c.v) > max || len(c.v) < max-utf8.UTFMax || !utf8.ValidString(c.v) {
+			t.Errorf("%s: %d bytes (valid %v), want at most %d, cut on a rune boundary", c.field, len(c.v), utf8.ValidString(c.v), max)
 		}
 		if !slices.Contains(j.Truncated, c.field) {
 			t.Errorf("Truncated = %v, want it to name %s", j.Truncated, c.field)
@@ -79,10 +79,56 @@ func TestParseJobCaps(t *testing.T) {
 		t.Errorf("fail_reason of 2-byte runes cut to %d bytes: inside a rune", len(j.FailReason))
 	}
 
+	// One entry per cut text: the parser is the only place that cuts (the collector counts these).
+	if want := []string{"job_id", "job_type", "error_code", "fail_reason", "resource_id"}; !slices.Equal(j.Truncated, want) {
+		t.Errorf("Truncated = %v, want %v", j.Truncated, want)
+	}
+
 	// Short texts are not reported.
 	j, err = ParseJob(ECS, 200, []byte(`{"status":"RUNNING","job_type":"createServer"}`))
 	if err != nil || j.Truncated != nil {
 		t.Errorf("short job: %v, Truncated %v", err, j.Truncated)
+	}
+}
+
+// TestTruncatedOncePerText: Truncated names each cut text once: a CCE or ELB job id, read once as the
+// job's and once as the top entry, is one text (it counted as sub_job_id and job_id before), and the
+// texts of sub-jobs past maxSubJobs are not read, so not counted ("sub_jobs" says they were dropped).
+func TestTruncatedOncePerText(t *testing.T) {
+	long := strings.Repeat("u", 300)
+	var subs strings.Builder
+	for i := range maxSubJobs + 5 {
+		if i > 0 {
+			subs.WriteByte(',')
+		}
+		subs.WriteString(`{"status":"FAIL","fail_reason":"` + long + `"}`)
+	}
+	for _, tc := range []struct {
+		name string
+		svc  Service
+		body string
+		want map[string]int
+	}{
+		{"cce job id", CCE, `{"metadata":{"uid":"` + long + `"},"status":{"phase":"Running"}}`, map[string]int{"job_id": 1}},
+		{"elb job id", ELB, `{"job":{"job_id":"` + long + `","status":"RUNNING"}}`, map[string]int{"job_id": 1}},
+		{"elb sub-job id", ELB, `{"job":{"job_id":"j","status":"RUNNING","sub_jobs":[{"job_id":"` + long + `","status":"RUNNING"}]}}`,
+			map[string]int{"sub_job_id": 1}},
+		{"sub-jobs past the cap", ECS, `{"status":"FAIL","entities":{"sub_jobs":[` + subs.String() + `]}}`,
+			map[string]int{"fail_reason": maxSubJobs, "sub_jobs": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j, err := ParseJob(tc.svc, 200, []byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]int{}
+			for _, f := range j.Truncated {
+				got[f]++
+			}
+			if !maps.Equal(got, tc.want) {
+				t.Errorf("Truncated counts %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 

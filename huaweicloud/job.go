@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/labeltext"
 )
 
 // The job statuses Huawei Cloud documents. Status strings outside this list are passed through verbatim.
@@ -44,8 +45,9 @@ type Job struct {
 	// HasProgress tells a job at 0 from a job without progress.
 	Progress    float64
 	HasProgress bool
-	// Truncated names the fields of the answer that were cut to their cap ("job_type", "fail_reason",
-	// "sub_jobs" ...), once each, for a counter of cut values.
+	// Truncated names the field of each text of the answer that was cut to its cap ("job_type",
+	// "fail_reason" ...), once per text (five long sub-job fail_reasons: five times), and "sub_jobs" once
+	// when sub-jobs were dropped, for a counter of cut values.
 	Truncated []string
 }
 
@@ -72,8 +74,8 @@ func (j *Job) Final() bool { return j.Status == StatusSuccess || j.Status == Sta
 //   - ids (job_id, resource ids, request id) and job_type: 128 bytes; Huawei's are 32 to 40 ASCII bytes and
 //     job types short camel-case words;
 //   - status and error_code: 64 bytes; the documented ones are below 20;
-//   - fail_reason (and a sub-job's errorcode_message): 1 KiB, enough for any documented message; the
-//     collector cuts it further, to 256 bytes, for a label;
+//   - fail_reason (and a sub-job's errorcode_message): 256 bytes as a job's, because it is a label value;
+//     1 KiB elsewhere (a CTS marker, a metadata error), enough for any documented message;
 //   - APIError.Message: 512 bytes, as it is logged on every failed query;
 //   - sub-jobs: the first 10,000 of a job are kept (ECS batches are at most 500 servers); SubJobsTotal
 //     still reports the API's total.
@@ -90,23 +92,32 @@ const (
 	maxSubJobs         = 10000
 )
 
-// capText makes s valid UTF-8 and cuts it to at most n bytes on a rune boundary.
-func capText(s string, n int) string {
-	s, _ = cutText(s, n)
-	return s
+// fieldCaps is the one table of caps for the texts of a job answer, by the field name that
+// truncated_values_total counts. A job's texts become label values as they are, so each is cut once, here,
+// by labeltext.Cut (valid UTF-8, one line, no controls or bidi overrides, trimmed): the collector only
+// counts what was cut and exports the texts unchanged.
+var fieldCaps = map[string]int{
+	"job_id":      maxIDBytes,
+	"sub_job_id":  maxIDBytes,
+	"resource_id": maxIDBytes,
+	"job_type":    maxJobTypeBytes,
+	"status":      maxStatusBytes,
+	"error_code":  maxErrorCodeBytes,
+	"fail_reason": 256, // a label value: 256 bytes show any documented message
 }
 
-// cutText is capText that also reports whether s had to be cut.
-func cutText(s string, n int) (string, bool) {
+// capText makes s valid UTF-8 and cuts it to at most n bytes on a rune boundary, for the texts that are not
+// a job's (errors, CTS traces): they keep their line breaks and spaces.
+func capText(s string, n int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
-		return s, false
+		return s
 	}
 	i := n
 	for i > 0 && !utf8.RuneStart(s[i]) {
 		i--
 	}
-	return s[:i], true
+	return s[:i]
 }
 
 // text accepts a JSON string, null, a number or a boolean, because the documented types are not always
@@ -259,12 +270,20 @@ func (w *wireJob) reset() {
 	w.Entities.SubJobs = subs[:0]
 }
 
-// cutter caps texts and remembers which fields it cut.
-type cutter struct{ cut []string }
+// cutter makes the texts of one answer label values (see fieldCaps) and names the field of each text it had
+// to shorten, once per text, for truncated_values_total.
+type cutter struct {
+	cut            []string
+	droppedSubJobs bool // "sub_jobs" is in cut
+}
 
-func (c *cutter) text(field string, v text, n int) string {
-	s, cut := cutText(string(v), n)
-	if cut && !slices.Contains(c.cut, field) {
+func (c *cutter) text(field string, v text) string {
+	n, ok := fieldCaps[field]
+	if !ok {
+		n = maxStatusBytes // a field missing from the table gets the smallest cap, not none
+	}
+	s, cut := labeltext.Cut(string(v), n)
+	if cut {
 		c.cut = append(c.cut, field)
 	}
 	return s
@@ -273,19 +292,19 @@ func (c *cutter) text(field string, v text, n int) string {
 // status is a status as exported: trimmed, capped, and trimmed again, because the cap can fall just
 // after a blank inside a long value (an object where the status belongs, compacted to text).
 func (c *cutter) status(raw string) string {
-	return strings.TrimSpace(c.text("status", text(strings.TrimSpace(raw)), maxStatusBytes))
+	return strings.TrimSpace(c.text("status", text(raw)))
 }
 
 func (c *cutter) subJob(sw *wireJob) SubJob {
 	sj := SubJob{
-		JobID:      c.text("sub_job_id", sw.JobID, maxIDBytes),
-		JobType:    c.text("job_type", sw.JobType, maxJobTypeBytes),
+		JobID:      c.text("sub_job_id", sw.JobID),
+		JobType:    c.text("job_type", sw.JobType),
 		BeginTime:  parseTime(string(sw.BeginTime)),
 		EndTime:    parseTime(string(sw.EndTime)),
-		ErrorCode:  c.text("error_code", sw.ErrorCode, maxErrorCodeBytes),
-		FailReason: c.text("fail_reason", text(firstNonEmpty(sw.FailReason, sw.Entities.ErrorcodeMessage)), maxFailReasonBytes),
+		ErrorCode:  c.text("error_code", sw.ErrorCode),
+		FailReason: c.text("fail_reason", text(firstNonEmpty(sw.FailReason, sw.Entities.ErrorcodeMessage))),
 		ResourceID: c.text("resource_id", text(firstNonEmpty(sw.Entities.ServerID, sw.Entities.VolumeID, sw.Entities.ImageID,
-			sw.Entities.ProtectedInstanceID, sw.Entities.ReplicationPairID, sw.Entities.ServerGroupID, sw.Entities.NicID)), maxIDBytes),
+			sw.Entities.ProtectedInstanceID, sw.Entities.ReplicationPairID, sw.Entities.ServerGroupID, sw.Entities.NicID))),
 	}
 	if sw.Status != nil {
 		sj.Status = c.status(string(*sw.Status))
@@ -314,18 +333,17 @@ func parseV1Job(s Service, status int, body []byte) (*Job, error) {
 	e := &w.Entities
 	j := &Job{
 		Service:    s,
-		JobID:      c.text("job_id", w.JobID, maxIDBytes),
-		JobType:    c.text("job_type", w.JobType, maxJobTypeBytes),
+		JobID:      c.text("job_id", w.JobID),
+		JobType:    c.text("job_type", w.JobType),
 		Status:     c.status(string(*w.Status)),
 		BeginTime:  parseTime(string(w.BeginTime)),
 		EndTime:    parseTime(string(w.EndTime)),
-		ErrorCode:  c.text("error_code", w.ErrorCode, maxErrorCodeBytes),
-		FailReason: c.text("fail_reason", w.FailReason, maxFailReasonBytes),
+		ErrorCode:  c.text("error_code", w.ErrorCode),
+		FailReason: c.text("fail_reason", w.FailReason),
 		ResourceID: c.text("resource_id", text(firstNonEmpty(e.ServerID, e.VolumeID, e.ImageID,
-			e.ProtectedInstanceID, e.ReplicationPairID, e.ServerGroupID)), maxIDBytes),
+			e.ProtectedInstanceID, e.ReplicationPairID, e.ServerGroupID))),
 	}
-	listed := j.collectSubJobs(&c, e)
-	j.SubJobsTotal = listed
+	j.collectSubJobs(&c, e) // sets SubJobsTotal to the number listed
 	if t := e.SubJobsTotal; t != nil && *t >= 0 {
 		j.SubJobsTotal = *t
 	}
@@ -336,50 +354,46 @@ func parseV1Job(s Service, status int, body []byte) (*Job, error) {
 	return j, nil
 }
 
-// collectSubJobs fills j.SubJobs, at most maxSubJobs of them, and returns how many the answer listed.
+// collectSubJobs fills j.SubJobs, at most maxSubJobs of them, and sets j.SubJobsTotal to how many the
+// answer listed.
 //
 // ECS, EVS and BMS list entities.sub_jobs. IMS lists entities.sub_jobs_result (full sub-jobs), and may name
 // sub-jobs by id only in sub_jobs_list (those without a result yet are kept with an empty status) or
 // report a batch job's outcome per image in results ({image_id, project_id, status}, read as sub-jobs of
 // that image). The first of these that has entries wins, sub_jobs_list completing sub_jobs_result:
 // one answer never counts a sub-job twice.
-func (j *Job) collectSubJobs(c *cutter, e *wireEntities) int {
-	listed := 0
-	add := func(sj SubJob) {
-		listed++
-		if len(j.SubJobs) < maxSubJobs {
-			j.SubJobs = append(j.SubJobs, sj)
-		} else if !slices.Contains(c.cut, "sub_jobs") {
-			c.cut = append(c.cut, "sub_jobs")
-		}
-	}
+func (j *Job) collectSubJobs(c *cutter, e *wireEntities) {
 	switch {
 	case len(e.SubJobs) > 0:
 		j.SubJobs = make([]SubJob, 0, min(len(e.SubJobs), maxSubJobs))
 		for i := range e.SubJobs {
-			add(c.subJob(&e.SubJobs[i]))
+			if j.room(c) {
+				j.SubJobs = append(j.SubJobs, c.subJob(&e.SubJobs[i]))
+			}
 		}
 	case len(e.SubJobsResult) > 0 || len(e.SubJobsList) > 0:
 		seen := make(map[text]bool, len(e.SubJobsResult))
 		for i := range e.SubJobsResult {
 			seen[e.SubJobsResult[i].JobID] = true
-			add(c.subJob(&e.SubJobsResult[i]))
+			if j.room(c) {
+				j.SubJobs = append(j.SubJobs, c.subJob(&e.SubJobsResult[i]))
+			}
 		}
 		for _, id := range e.SubJobsList {
 			if id != "" && !seen[id] {
 				seen[id] = true
-				add(SubJob{JobID: c.text("sub_job_id", id, maxIDBytes)})
+				if j.room(c) {
+					j.SubJobs = append(j.SubJobs, SubJob{JobID: c.text("sub_job_id", id)})
+				}
 			}
 		}
 	default:
 		for _, r := range e.Results {
-			add(SubJob{
-				Status:     c.status(string(r.Status)),
-				ResourceID: c.text("resource_id", r.ImageID, maxIDBytes),
-			})
+			if j.room(c) {
+				j.SubJobs = append(j.SubJobs, SubJob{Status: c.status(string(r.Status)), ResourceID: c.text("resource_id", r.ImageID)})
+			}
 		}
 	}
-	return listed
 }
 
 // progressRatio turns IMS's process_percent into a ratio in [0, 1]. Despite its name the value is a

@@ -39,14 +39,16 @@ var cceStatuses = map[string]string{
 	"FAILED":       StatusFail,
 }
 
-func (w *cceJob) common(c *cutter) (status string, sj SubJob) {
+// common reads what a job and its sub-jobs share; idField names the id's field for truncated_values_total
+// ("job_id" for the job, "sub_job_id" for a sub-job), so that one id cut counts once.
+func (w *cceJob) common(c *cutter, idField string) (status string, sj SubJob) {
 	status = c.status(mapStatus(string(deref(w.Status.Phase)), cceStatuses))
 	sj = SubJob{
-		JobID:      c.text("sub_job_id", w.Metadata.UID, maxIDBytes),
-		JobType:    c.text("job_type", w.Spec.Type, maxJobTypeBytes),
+		JobID:      c.text(idField, w.Metadata.UID),
+		JobType:    c.text("job_type", w.Spec.Type),
 		Status:     status,
 		BeginTime:  parseTime(string(w.Metadata.CreationTimestamp)),
-		ResourceID: c.text("resource_id", text(firstNonEmpty(w.Spec.ResourceID, w.Spec.ClusterUID)), maxIDBytes),
+		ResourceID: c.text("resource_id", text(firstNonEmpty(w.Spec.ResourceID, w.Spec.ClusterUID))),
 	}
 	// updateTimestamp is the end only once the job can no longer change.
 	if status == StatusSuccess || status == StatusFail {
@@ -54,7 +56,7 @@ func (w *cceJob) common(c *cutter) (status string, sj SubJob) {
 	}
 	// reason explains the phase; only a failure's reason is a fail_reason.
 	if status == StatusFail {
-		sj.FailReason = c.text("fail_reason", w.Status.Reason, maxFailReasonBytes)
+		sj.FailReason = c.text("fail_reason", w.Status.Reason)
 	}
 	return status, sj
 }
@@ -65,14 +67,16 @@ func parseCCEJob(s Service, status int, body []byte) (*Job, error) {
 		return nil, err
 	}
 	var c cutter
-	st, top := w.common(&c)
+	st, top := w.common(&c, "job_id")
 	j := &Job{
-		Service: s, JobID: c.text("job_id", w.Metadata.UID, maxIDBytes), JobType: top.JobType, Status: st,
+		Service: s, JobID: top.JobID, JobType: top.JobType, Status: st,
 		BeginTime: top.BeginTime, EndTime: top.EndTime, FailReason: top.FailReason, ResourceID: top.ResourceID,
 	}
 	for i := range w.Spec.SubJobs {
-		_, sj := w.Spec.SubJobs[i].common(&c)
-		j.addSubJob(&c, sj)
+		if j.room(&c) {
+			_, sj := w.Spec.SubJobs[i].common(&c, "sub_job_id")
+			j.SubJobs = append(j.SubJobs, sj)
+		}
 	}
 	j.Truncated = c.cut
 	return j, nil

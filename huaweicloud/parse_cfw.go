@@ -38,7 +38,7 @@ func parseCFWJob(s Service, status int, body []byte) (*Job, error) {
 	d := w.Data
 	j := &Job{
 		Service:   s,
-		JobID:     c.text("job_id", d.ID, maxIDBytes),
+		JobID:     c.text("job_id", d.ID),
 		JobType:   cfwJobType,
 		Status:    c.status(mapStatus(string(*d.Status), cfwStatuses)),
 		BeginTime: parseTime(string(d.BeginTime)),

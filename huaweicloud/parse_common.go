@@ -28,21 +28,17 @@ func decodeJobBody(s Service, status int, body []byte, w any, hasJob func() bool
 // present reports a status that says something.
 func present(t *text) bool { return t != nil && strings.TrimSpace(string(*t)) != "" }
 
-// addSubJob appends sj to j within the cap and counts it.
-func (j *Job) addSubJob(c *cutter, sj SubJob) {
+// room counts one more sub-job listed by the answer in j.SubJobsTotal and tells whether it is kept: the
+// first maxSubJobs are. A sub-job past the cap is not read, so its texts are neither kept nor counted as
+// cut; "sub_jobs" is counted once per answer instead.
+func (j *Job) room(c *cutter) bool {
 	j.SubJobsTotal++
 	if len(j.SubJobs) < maxSubJobs {
-		j.SubJobs = append(j.SubJobs, sj)
-	} else if !contains(c.cut, "sub_jobs") {
-		c.cut = append(c.cut, "sub_jobs")
+		return true
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
+	if !c.droppedSubJobs {
+		c.droppedSubJobs = true
+		c.cut = append(c.cut, "sub_jobs")
 	}
 	return false
 }

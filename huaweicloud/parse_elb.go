@@ -46,21 +46,23 @@ var elbStatuses = map[string]string{
 	"ROLLBACK_FAIL": StatusFail,
 }
 
-func (w *elbJob) subJob(c *cutter) SubJob {
+// subJob reads the job or one of its sub-jobs; idField names the id's field for truncated_values_total
+// ("job_id" or "sub_job_id"), so that one id cut counts once.
+func (w *elbJob) subJob(c *cutter, idField string) SubJob {
 	sj := SubJob{
-		JobID:      c.text("sub_job_id", w.JobID, maxIDBytes),
-		JobType:    c.text("job_type", w.JobType, maxJobTypeBytes),
+		JobID:      c.text(idField, w.JobID),
+		JobType:    c.text("job_type", w.JobType),
 		Status:     c.status(mapStatus(string(deref(w.Status)), elbStatuses)),
 		BeginTime:  parseTime(string(w.BeginTime)),
 		EndTime:    parseTime(string(w.EndTime)),
-		ErrorCode:  c.text("error_code", w.ErrorCode, maxErrorCodeBytes),
-		FailReason: c.text("fail_reason", w.ErrorMsg, maxFailReasonBytes),
+		ErrorCode:  c.text("error_code", w.ErrorCode),
+		FailReason: c.text("fail_reason", w.ErrorMsg),
 	}
 	rid := w.ResourceID
 	if rid == "" && len(w.Entities) > 0 {
 		rid = w.Entities[0].ResourceID
 	}
-	sj.ResourceID = c.text("resource_id", rid, maxIDBytes)
+	sj.ResourceID = c.text("resource_id", rid)
 	return sj
 }
 
@@ -70,14 +72,16 @@ func parseELBJob(s Service, status int, body []byte) (*Job, error) {
 		return nil, err
 	}
 	var c cutter
-	top := w.Job.subJob(&c)
+	top := w.Job.subJob(&c, "job_id")
 	j := &Job{
-		Service: s, JobID: c.text("job_id", w.Job.JobID, maxIDBytes), JobType: top.JobType, Status: top.Status,
+		Service: s, JobID: top.JobID, JobType: top.JobType, Status: top.Status,
 		BeginTime: top.BeginTime, EndTime: top.EndTime, ErrorCode: top.ErrorCode, FailReason: top.FailReason,
 		ResourceID: top.ResourceID,
 	}
 	for i := range w.Job.SubJobs {
-		j.addSubJob(&c, w.Job.SubJobs[i].subJob(&c))
+		if j.room(&c) {
+			j.SubJobs = append(j.SubJobs, w.Job.SubJobs[i].subJob(&c, "sub_job_id"))
+		}
 	}
 	j.Truncated = c.cut
 	return j, nil

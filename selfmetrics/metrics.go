@@ -102,7 +102,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"service", "region", "source"}),
 		truncatedValues: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: name("truncated_values_total"),
-			Help: "Texts of job answers cut to the exporter's caps or made valid UTF-8 before export, by JSON field.",
+			Help: "Texts of job answers cut to the exporter's caps before export, once per text, by JSON field.",
 		}, []string{"field"}),
 		futureTimes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: name("future_timestamps_clamped_total"),
@@ -206,7 +206,7 @@ func (m *Metrics) DiscoveredDropped(service huaweicloud.Service, region, source 
 	m.discoveredDropped.WithLabelValues(string(service), region, source).Inc()
 }
 
-// ValueTruncated counts a text of a job answer cut to a cap or made valid UTF-8, by JSON field.
+// ValueTruncated counts a text of a job answer cut to its cap, by JSON field.
 func (m *Metrics) ValueTruncated(field string) {
 	m.truncatedValues.WithLabelValues(field).Inc()
 }
