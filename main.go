@@ -48,7 +48,7 @@ func run(args []string, stderr io.Writer) int {
 	a.Flag("config.file", "Path to the configuration file.").Default("huaweicloud-job-exporter.yml").StringVar(&o.ConfigFile)
 	configCheck := a.Flag("config.check", "Validate the configuration file and exit (0 if valid, 1 if not).").Bool()
 	a.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.MetricsPath)
-	a.Flag("scrape.timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to send the answer.").Default("500ms").DurationVar(&o.TimeoutOffset)
+	a.Flag("scrape.timeout-offset", "Subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds to leave time to send the answer; more when recent answers took longer to send (at most half the timeout).").Default("500ms").DurationVar(&o.TimeoutOffset)
 	a.Flag("demo", "Run against a built-in simulated Huawei Cloud on loopback, with jobs in motion; no credentials or network needed.").BoolVar(&o.Demo.Enabled)
 	a.Flag("demo.seed", "Random seed of the --demo simulator.").Default("1").Int64Var(&o.Demo.Seed)
 	a.Flag("demo.pull-interval", "How often --demo pulls its own metrics, as Prometheus would (jobs are queried on pulls only); 0 turns it off, e.g. when a Prometheus scrapes the demo.").Default(app.DemoPullInterval.String()).DurationVar(&o.Demo.PullInterval)

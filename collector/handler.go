@@ -33,15 +33,23 @@ func (c *Collector) Handler(self prometheus.Gatherer, offset time.Duration, fall
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
+	var costs writeCosts
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		timeout, err := scrapeTimeout(r.Header.Get(scrapeTimeoutHeader), offset, fallback())
+		header := r.Header.Get(scrapeTimeoutHeader)
+		total, err := scrapeTimeout(header, 0, fallback())
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		timeout := total
+		if header != "" {
+			timeout, _ = scrapeTimeout(header, costs.reserve(offset, total), 0)
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		c.RefreshFor(ctx, pullScraper(r))
 		cancel()
+		start := time.Now()
+		defer func() { costs.observe(time.Since(start)) }()
 
 		w.Header().Set("Content-Type", string(textFormat))
 		var bw *bufio.Writer
