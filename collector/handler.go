@@ -48,8 +48,20 @@ func (c *Collector) Handler(self prometheus.Gatherer, offset time.Duration, fall
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		c.RefreshFor(ctx, pullScraper(r))
 		cancel()
-		start := time.Now()
-		defer func() { costs.observe(time.Since(start)) }()
+		// Only pulls that say they are Prometheus' teach the reserve (a curl or a browser reading slowly
+		// must not shrink Prometheus' refresh budget). An answer the client gave up on took longer than
+		// what was measured: it counts double, so that answers cut by the timeout grow the reserve until
+		// they fit instead of keeping it as short as the cut.
+		start, cut := time.Now(), false
+		if header != "" {
+			defer func() {
+				d := time.Since(start)
+				if cut {
+					d *= 2
+				}
+				costs.observe(d)
+			}()
+		}
 
 		w.Header().Set("Content-Type", string(textFormat))
 		var bw *bufio.Writer
@@ -82,6 +94,7 @@ func (c *Collector) Handler(self prometheus.Gatherer, offset time.Duration, fall
 		}
 		defer bw.Flush()
 		if err != nil {
+			cut = true
 			level.Debug(logger).Log("msg", "writing job metrics", "err", err)
 			return
 		}
@@ -93,6 +106,7 @@ func (c *Collector) Handler(self prometheus.Gatherer, offset time.Duration, fall
 		enc := expfmt.NewEncoder(bw, textFormat)
 		for _, mf := range mfs {
 			if err := enc.Encode(mf); err != nil {
+				cut = true
 				level.Debug(logger).Log("msg", "writing exporter metrics", "err", err)
 				return
 			}

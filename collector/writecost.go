@@ -11,7 +11,9 @@ import (
 // with only the offset reserved, the refresh used the whole budget and every pull then missed Prometheus'
 // timeout, so Prometheus stored nothing at all.
 //
-// The reserve is the least of the last few writes: a client that reads slowly (on purpose or not) makes
+// Only pulls carrying Prometheus' scrape-timeout header are measured, and an answer the client gave up
+// on counts double (it took longer than measured), so a reserve that is too short grows until answers
+// fit. The reserve is the least of the last few writes: a client that reads slowly (on purpose or not) makes
 // its own write long, and must not shrink the refresh budget of Prometheus' pulls, whose writes stay
 // short. It never exceeds half the timeout, so the refresh always keeps the other half.
 type writeCosts struct {

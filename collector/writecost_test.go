@@ -62,14 +62,16 @@ func (s *slowWriter) Write(p []byte) (int, error) {
 
 // leftGetter records how much time the pull left each query.
 type leftGetter struct {
-	mu   sync.Mutex
-	left []time.Duration
+	mu        sync.Mutex
+	left      []time.Duration
+	deadlines []time.Time
 }
 
 func (g *leftGetter) GetJob(ctx context.Context, _ huaweicloud.Target, id string) (*huaweicloud.Job, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		g.mu.Lock()
 		g.left = append(g.left, time.Until(dl))
+		g.deadlines = append(g.deadlines, dl)
 		g.mu.Unlock()
 	}
 	return job(id, "RUNNING"), nil
@@ -97,5 +99,31 @@ func TestHandlerLeavesTimeForSlowAnswers(t *testing.T) {
 	// Machine noise only makes what is left smaller, never larger, so this bound cannot fail by noise.
 	if last := g.left[4]; last > 600*time.Millisecond {
 		t.Errorf("after four 400 ms answers, the refresh was left %v of a 1 s timeout, want at most 500 ms", last)
+	}
+}
+
+// A client without Prometheus' header (curl, a browser) that reads slowly teaches the reserve nothing:
+// Prometheus' next pull keeps its whole budget.
+func TestSlowCurlDoesNotShrinkPrometheusBudget(t *testing.T) {
+	g := &leftGetter{}
+	c := New(g, Options{Concurrency: 1, FinalJobTTL: time.Hour}, nil)
+	c.SetJobs(ConfigSource, watched("a"))
+	h := c.Handler(prometheus.NewRegistry(), 0, func() time.Duration { return time.Second }, nil)
+	for range 4 {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Header.Set("User-Agent", "curl/8.5.0")
+		h.ServeHTTP(&slowWriter{header: http.Header{}, delay: 300 * time.Millisecond}, req)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set(scrapeTimeoutHeader, "1")
+	req.Header.Set("User-Agent", "Prometheus/3.5.0")
+	start := time.Now()
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	// The deadline is the handler's start plus the budget, and the handler starts after start: with the
+	// whole second (offset 0) it is at least a second after start, whatever the machine's noise.
+	if got := g.deadlines[len(g.deadlines)-1].Sub(start); got < time.Second {
+		t.Errorf("after a slow curl, Prometheus' refresh got %v of a 1 s timeout, want all of it", got)
 	}
 }
