@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -274,6 +275,10 @@ type fileProvider struct {
 	cfg CredentialsConfig
 	o   providerOptions
 
+	// checking is set while a look at the files runs (Credentials): one look at a time, and the requests
+	// meanwhile are served the last good credentials without waiting.
+	checking atomic.Bool
+
 	mu       sync.Mutex
 	cur      Credentials
 	stamps   map[string]os.FileInfo
@@ -325,17 +330,20 @@ func (p *fileProvider) stat() (map[string]os.FileInfo, error) {
 // (issue 22). One look runs at a time; a request arriving meanwhile, or once the bound has passed, is
 // served the last good credentials, and the look finishes (and logs) on its own.
 func (p *fileProvider) Credentials(ctx context.Context) (Credentials, error) {
-	_, _ = fileread.Bounded(ctx, "credential files "+strings.Join(p.files(), ", "), 0, func() (struct{}, error) {
-		p.check()
-		return struct{}{}, nil
-	})
+	if p.checking.CompareAndSwap(false, true) {
+		_, _ = fileread.Bounded(ctx, "credential files "+strings.Join(p.files(), ", "), 0, func() (struct{}, error) {
+			defer p.checking.Store(false) // when the look returns, even one given up on by its caller
+			p.check()
+			return struct{}{}, nil
+		})
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.cur, nil
 }
 
 // check re-reads the files if they changed or the recheck interval passed. Only one check runs at a time
-// (fileread.Bounded's key), so the state read between the two locked sections cannot change meanwhile.
+// (p.checking), so the state read between the two locked sections cannot change meanwhile.
 func (p *fileProvider) check() {
 	now := p.o.now()
 	stamps, err := p.stat()

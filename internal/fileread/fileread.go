@@ -93,54 +93,73 @@ var ErrPending = errors.New("skipped: an earlier read has not returned yet")
 // Bounded runs read on its own goroutine and waits for it until timeout (DefaultTimeout if <= 0) or ctx
 // ends; key names what read reads (a path). A read cannot be interrupted (os.File deadlines only work on
 // pipes and sockets), so one that outlives the wait is left to finish on its own, and key is refused with
-// ErrPending until it has: a stuck mount costs one goroutine, not one per try.
+// ErrPending until it has: a stuck mount costs one goroutine, not one per try. Reads of one key that are
+// merely running at the same time (a reload and a credentials check of one secret file) both go ahead.
 func Bounded[T any](ctx context.Context, key string, timeout time.Duration, read func() (T, error)) (T, error) {
 	var zero T
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	if !start(key) {
+	if abandonedKey(key) {
 		return zero, fmt.Errorf("%s: %w", key, ErrPending)
 	}
 	type result struct {
 		v   T
 		err error
 	}
+	r := &run{start: time.Now()}
 	done := make(chan result, 1)
 	go func() {
 		v, err := read()
-		finish(key)
+		r.finish(key)
 		done <- result{v, err}
 	}()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	select {
-	case r := <-done:
-		return r.v, r.err
+	case res := <-done:
+		return res.v, res.err
 	case <-ctx.Done():
+		r.abandon(key)
 		return zero, fmt.Errorf("%s: read did not finish: %w", key, ctx.Err())
 	}
 }
 
-var (
-	mu      sync.Mutex
-	pending = map[string]time.Time{} // key -> start of the read that has not returned yet
-)
-
-func start(key string) bool {
-	mu.Lock()
-	defer mu.Unlock()
-	if _, busy := pending[key]; busy {
-		return false
-	}
-	pending[key] = time.Now()
-	return true
+// run is one read; mu guards its finished flag and the abandoned table.
+type run struct {
+	start    time.Time
+	finished bool
 }
 
-func finish(key string) {
+var (
+	mu        sync.Mutex
+	abandoned = map[string]*run{} // key -> the read given up on that has not returned yet
+)
+
+func abandonedKey(key string) bool {
 	mu.Lock()
-	delete(pending, key)
-	mu.Unlock()
+	defer mu.Unlock()
+	_, ok := abandoned[key]
+	return ok
+}
+
+// abandon records r as given up on, unless it returned meanwhile.
+func (r *run) abandon(key string) {
+	mu.Lock()
+	defer mu.Unlock()
+	if !r.finished {
+		abandoned[key] = r
+	}
+}
+
+// finish marks r returned and frees its key if r is the read it was refused for.
+func (r *run) finish(key string) {
+	mu.Lock()
+	defer mu.Unlock()
+	r.finished = true
+	if abandoned[key] == r {
+		delete(abandoned, key)
+	}
 }
 
 // Stuck returns the reads of the process that started more than d ago and have not returned, and the
@@ -149,11 +168,11 @@ func Stuck(d time.Duration) (n int, oldest string) {
 	mu.Lock()
 	defer mu.Unlock()
 	var first time.Time
-	for k, t := range pending {
-		if time.Since(t) > d {
+	for k, r := range abandoned {
+		if time.Since(r.start) > d {
 			n++
-			if first.IsZero() || t.Before(first) {
-				first, oldest = t, k
+			if first.IsZero() || r.start.Before(first) {
+				first, oldest = r.start, k
 			}
 		}
 	}

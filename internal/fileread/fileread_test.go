@@ -70,3 +70,26 @@ func TestBoundedAbandonsAHungRead(t *testing.T) {
 		t.Errorf("after the release: %v %v", v, err)
 	}
 }
+
+// Two reads of one key that merely run at the same time (a reload reading a secret file while the
+// credentials check re-reads it) both go ahead: only a read given up on refuses its key.
+func TestBoundedConcurrentReadsOfOneKey(t *testing.T) {
+	release, started := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := Bounded(t.Context(), "shared", time.Hour, func() (int, error) { close(started); <-release; return 1, nil })
+		first <- err
+	}()
+	<-started
+	v, err := Bounded(t.Context(), "shared", time.Hour, func() (int, error) { return 2, nil })
+	close(release)
+	if v != 2 || err != nil {
+		t.Errorf("second read while the first runs: %v, %v; want 2, nil", v, err)
+	}
+	if err := <-first; err != nil {
+		t.Errorf("first read: %v", err)
+	}
+	if n, _ := Stuck(0); n != 0 {
+		t.Errorf("Stuck = %d after both returned, want 0", n)
+	}
+}
