@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 
 	"github.com/go-kit/log/level"
@@ -28,15 +27,13 @@ func (a *app) reload() error {
 	return nil
 }
 
-// reloadLoop serialises reloads from SIGHUP and /-/reload so that two never overlap.
+// reloadLoop serialises reloads from SIGHUP and /-/reload so that two never overlap: this one goroutine
+// runs them all, one after the other.
 func reloadLoop(ctx context.Context, reqs <-chan chan error, reload func() error) {
-	var mu sync.Mutex
 	for {
 		select {
 		case done := <-reqs:
-			mu.Lock()
 			done <- reload()
-			mu.Unlock()
 		case <-ctx.Done():
 			return
 		}

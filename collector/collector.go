@@ -499,12 +499,12 @@ func (c *Collector) endPull(start time.Time, t *tally) {
 func (c *Collector) freshness(now time.Time) (oldest time.Duration, unanswered int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// The live segment holds only unfinished jobs the exporter still asks about (entry.live).
 	for _, e := range c.segments()[liveSegment] {
 		switch {
-		case e.retired || e.vanished || e.dropped:
 		case e.job == nil:
 			unanswered++
-		case e.job.Final() || e.job.Status == huaweicloud.StatusPendingPayment:
+		case e.job.Status == huaweicloud.StatusPendingPayment:
 		default:
 			oldest = max(oldest, time.Duration(unixNanos(now)-e.lastSuccess))
 		}

@@ -43,7 +43,10 @@ func (c *Collector) Handler(self prometheus.Gatherer, offset time.Duration, fall
 		}
 		timeout := total
 		if header != "" {
-			timeout, _ = scrapeTimeout(header, costs.reserve(offset, total), 0)
+			// As scrapeTimeout does with an offset: a reserve of the whole timeout leaves half of it.
+			if timeout = total - costs.reserve(offset, total); timeout <= 0 {
+				timeout = total / 2
+			}
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		c.RefreshFor(ctx, pullScraper(r))

@@ -3,6 +3,8 @@ package discovery
 import (
 	"sync"
 	"time"
+
+	"github.com/huaweicloud-job-exporter/huaweicloud-job-exporter/internal/labeltext"
 )
 
 // SourceState is what the landing page shows of one discovery source: when it last found jobs and
@@ -54,7 +56,8 @@ func (s *States) ObserveDiscovery(source string, found int, err error) {
 	if err != nil {
 		msg := err.Error()
 		if len(msg) > maxSourceErrorText {
-			msg = msg[:maxSourceErrorText] + "..."
+			// Cut at a rune's start: a cut inside one put invalid UTF-8 on the landing page.
+			msg = labeltext.Truncate(msg, maxSourceErrorText) + "..."
 		}
 		st.LastError, st.LastErrorAt = msg, now
 	} else {

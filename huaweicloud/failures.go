@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,6 +39,8 @@ type failureKey struct {
 type failureLog struct {
 	mu sync.Mutex
 	m  map[failureKey]*Failure
+	// n is len(m), so that a success (nearly every call) with nothing to clear takes no lock.
+	n atomic.Int64
 }
 
 // note records the outcome of a call for t: a success clears the project's key failure and the
@@ -51,9 +54,13 @@ func (l *failureLog) note(now time.Time, t Target, err error) {
 	var backoff bool
 	switch Reason(err) {
 	case "":
+		if l.n.Load() == 0 {
+			return
+		}
 		l.mu.Lock()
 		delete(l.m, authKey)
 		delete(l.m, permKey)
+		l.n.Store(int64(len(l.m)))
 		l.mu.Unlock()
 		return
 	case ReasonAuth:
@@ -78,6 +85,7 @@ func (l *failureLog) note(now time.Time, t Target, err error) {
 		}
 		f = &Failure{Reason: k.reason, Region: t.Region, ProjectID: t.ProjectID, Service: t.Service, Since: now}
 		l.m[k] = f
+		l.n.Store(int64(len(l.m)))
 	}
 	if !backoff {
 		// A failure again after the back-off ended: the newest words of the API, the first time kept.

@@ -27,7 +27,7 @@ func Cut(s string, n int) (string, bool) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	if strings.IndexFunc(s, unsafeRune) >= 0 {
-		s = strings.NewReplacer("\r\n", " ").Replace(s)
+		s = crlf.Replace(s)
 		s = strings.Map(func(r rune) rune {
 			if unsafeRune(r) {
 				return ' '
@@ -39,12 +39,15 @@ func Cut(s string, n int) (string, bool) {
 	if len(s) <= n {
 		return s, false
 	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
+	// s is valid UTF-8 here: step back to the start of the rune that straddles the cut.
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	return s, true
+	return s[:n], true
 }
+
+// crlf makes a CRLF one space, as a lone CR or LF is.
+var crlf = strings.NewReplacer("\r\n", " ")
 
 // unsafeRune tells the runes a label value or a page never carries: C0 and C1 controls and DEL (a NUL or
 // an ESC sequence from the API would reach a terminal reading the exposition or a log), and the bidi
