@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -145,20 +146,12 @@ func (c *Collector) history() ([]historyKey, []*historyAgg) {
 	}
 	c.mu.Unlock()
 
+	// A group is one (service, region, project) and every key names its own, so groups never share a key.
 	merged := map[historyKey]*historyAgg{}
 	for _, g := range groups {
-		for k, a := range foldJobTypes(g.aggs) {
-			if m := merged[k]; m != nil {
-				m.merge(a)
-			} else {
-				merged[k] = a
-			}
-		}
+		maps.Copy(merged, foldJobTypes(g.aggs))
 	}
-	keys := make([]historyKey, 0, len(merged))
-	for k := range merged {
-		keys = append(keys, k)
-	}
+	keys := slices.Collect(maps.Keys(merged))
 	sort.Slice(keys, func(i, j int) bool { return lessHistoryKey(keys[i], keys[j]) })
 	aggs := make([]*historyAgg, len(keys))
 	for i, k := range keys {
