@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -91,14 +90,11 @@ func selfPullURL(listen []string, webConfig, metricsPath string) string {
 	if len(listen) == 0 || webConfig != "" {
 		return ""
 	}
-	host, port, err := net.SplitHostPort(listen[0])
+	u, err := loopbackURL("http", listen[0], metricsPath)
 	if err != nil {
 		return ""
 	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port) + metricsPath
+	return u
 }
 
 // selfPull pulls url at once (retrying briefly while the server starts) and then every interval until

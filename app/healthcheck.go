@@ -75,21 +75,27 @@ func healthURL(listen string, useTLS bool) (string, error) {
 	if strings.Contains(listen, "://") {
 		return "", fmt.Errorf("cannot probe listen address %q", listen)
 	}
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		return "", fmt.Errorf("listen address %q: %w", listen, err)
-	}
-	switch host {
-	case "", "0.0.0.0":
-		host = "127.0.0.1"
-	case "::":
-		host = "::1"
-	}
 	scheme := "http"
 	if useTLS {
 		scheme = "https"
 	}
-	return scheme + "://" + net.JoinHostPort(host, port) + "/-/healthy", nil
+	return loopbackURL(scheme, listen, "/-/healthy")
+}
+
+// loopbackURL is the URL of path on this process' own listener: an address listening on every interface
+// is reached on loopback (IPv4 for "" and 0.0.0.0, IPv6 for ::).
+func loopbackURL(scheme, listen, path string) (string, error) {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", fmt.Errorf("listen address %q: %w", listen, err)
+	}
+	switch ip := net.ParseIP(host); {
+	case host == "" || (ip.IsUnspecified() && ip.To4() != nil):
+		host = "127.0.0.1"
+	case ip.IsUnspecified():
+		host = "::1"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + path, nil
 }
 
 // webConfigSettings reads what the probe must know of an exporter-toolkit web config: whether the
